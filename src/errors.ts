@@ -1,0 +1,48 @@
+/**
+ * One error family for every expected failure. cli.ts maps `code` to an exit code;
+ * anything that is not a SrvctlError is a bug and may show a stack trace with --debug.
+ */
+export type ErrorCode =
+  | 'usage' // bad command line
+  | 'manifest' // manifest or input file invalid
+  | 'provider' // provider refused, unreachable, or changed under us
+  | 'dns' // a DNS query failed
+  | 'verify' // nameservers did not agree in time
+  | 'prediction' // etcd would reject what DNS says
+  | 'io'; // a local file could not be read or written
+
+export class SrvctlError extends Error {
+  readonly code: ErrorCode;
+  /** Further lines, each one self-contained (for example one per manifest error). */
+  readonly details: readonly string[];
+  constructor(code: ErrorCode, message: string, details: readonly string[] = []) {
+    super(message);
+    this.name = 'SrvctlError';
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export const EXIT = {
+  ok: 0,
+  failure: 1,
+  /** plan: changes pending; drift: drift found; check: warnings only */
+  attention: 2,
+  usage: 64,
+  invalid: 65,
+} as const;
+
+export function exitCodeFor(err: SrvctlError): number {
+  switch (err.code) {
+    case 'usage':
+      return EXIT.usage;
+    case 'manifest':
+      return EXIT.invalid;
+    default:
+      return EXIT.failure;
+  }
+}
+
+export function isSrvctlError(e: unknown): e is SrvctlError {
+  return e instanceof SrvctlError;
+}
