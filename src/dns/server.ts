@@ -1,0 +1,133 @@
+import { createSocket, type Socket } from 'node:dgram';
+import { createServer, isIP, type Server as TcpServer, type Socket as TcpSocket } from 'node:net';
+import type { Authority } from './authority.js';
+import { decodeMessage, encodeBareResponse, encodeResponse, RCODE, type Message, type ResponseSpec } from './codec.js';
+
+export interface ServerOptions {
+  host: string;
+  port: number; // 0 picks a free port (UDP and TCP share it)
+  /** called once per query, for logs and counters */
+  onQuery?: (q: Message | null, rcode: number, transport: 'udp' | 'tcp') => void;
+}
+
+export interface RunningServer {
+  host: string;
+  port: number;
+  /** replace the zone being served (after the zone file changed) */
+  swap(authority: Authority): void;
+  close(): Promise<void>;
+}
+
+const UDP_RECV_BUFFER = 4 * 1024 * 1024;
+const TCP_IDLE_MS = 10_000;
+
+/**
+ * Serves one Authority over UDP and TCP. Garbage with a readable ID gets FORMERR, a
+ * failing handler gets SERVFAIL (never silence), and a UDP answer larger than the
+ * client can take is sent as TC=1 without records, so the server amplifies nothing.
+ */
+export async function startServer(initial: Authority, opts: ServerOptions): Promise<RunningServer> {
+  let authority = initial;
+  const family = isIP(opts.host) === 6 ? 'udp6' : 'udp4';
+
+  const respond = (buf: Buffer, transport: 'udp' | 'tcp'): Buffer | null => {
+    let q: Message;
+    try {
+      q = decodeMessage(buf);
+    } catch {
+      opts.onQuery?.(null, RCODE.FORMERR!, transport);
+      return buf.length >= 2 && !(buf[2]! & 0x80) ? encodeBareResponse(buf.readUInt16BE(0), RCODE.FORMERR!) : null;
+    }
+    if (q.qr) return null; // never answer a response: that is how reflection loops start
+    let spec: ResponseSpec;
+    try {
+      spec = q.errors.length > 0 && q.questions.length === 0 ? { ...bare(q), rcode: RCODE.FORMERR! } : authority.answer(q);
+      if (q.ednsSize) spec.ednsSize = 1232;
+      const out = encodeResponse(spec);
+      const limit = transport === 'tcp' ? 65535 : Math.min(q.ednsSize ?? 512, 4096);
+      opts.onQuery?.(q, spec.rcode, transport);
+      if (out.length <= limit) return out;
+      return encodeResponse({ ...spec, tc: true, answers: [], authority: [], additional: [] });
+    } catch {
+      opts.onQuery?.(q, RCODE.SERVFAIL!, transport);
+      return encodeBareResponse(q.id, RCODE.SERVFAIL!);
+    }
+  };
+
+  const udp: Socket = createSocket({ type: family, reuseAddr: false });
+  udp.on('message', (buf, rinfo) => {
+    const out = respond(buf, 'udp');
+    if (out) udp.send(out, rinfo.port, rinfo.address);
+  });
+  udp.on('error', () => undefined); // a send to a vanished client must not stop the server
+
+  const sockets = new Set<TcpSocket>();
+  const tcp: TcpServer = createServer((sock) => {
+    sockets.add(sock);
+    sock.setTimeout(TCP_IDLE_MS, () => sock.destroy());
+    sock.on('close', () => sockets.delete(sock));
+    sock.on('error', () => sock.destroy());
+    let pending = Buffer.alloc(0);
+    sock.on('data', (chunk) => {
+      pending = Buffer.concat([pending, chunk]);
+      while (pending.length >= 2) {
+        const len = pending.readUInt16BE(0);
+        if (pending.length < 2 + len) return;
+        const out = respond(Buffer.from(pending.subarray(2, 2 + len)), 'tcp');
+        pending = pending.subarray(2 + len);
+        if (!out) {
+          sock.destroy();
+          return;
+        }
+        const frame = Buffer.alloc(2 + out.length);
+        frame.writeUInt16BE(out.length, 0);
+        out.copy(frame, 2);
+        sock.write(frame);
+      }
+    });
+  });
+
+  // Bind UDP first; with port 0 the TCP listener takes the same number.
+  await new Promise<void>((resolve, reject) => {
+    udp.once('error', reject);
+    udp.bind(opts.port, opts.host, () => {
+      udp.off('error', reject);
+      resolve();
+    });
+  });
+  const port = udp.address().port;
+  try {
+    udp.setRecvBufferSize(UDP_RECV_BUFFER);
+  } catch {
+    // the kernel may cap it (net.core.rmem_max); the default still works, only drops sooner
+  }
+  try {
+    await new Promise<void>((resolve, reject) => {
+      tcp.once('error', reject);
+      tcp.listen(port, opts.host, () => {
+        tcp.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (e) {
+    udp.close();
+    throw e;
+  }
+
+  return {
+    host: opts.host,
+    port,
+    swap(next) {
+      authority = next;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        udp.close(() => tcp.close(() => resolve()));
+      }),
+  };
+}
+
+function bare(q: Message): ResponseSpec {
+  return { id: q.id, opcode: q.opcode, rd: q.rd, aa: false, tc: false, rcode: 0, questions: q.questions, answers: [], authority: [], additional: [] };
+}

@@ -1,0 +1,66 @@
+import { LineCounter, parseDocument } from 'yaml';
+import { SrvctlError } from '../errors.js';
+import { SourceMap } from './positions.js';
+import { schemaIssues } from './schema.js';
+import { interpret } from './semantics.js';
+import type { Finding, Manifest } from './types.js';
+
+export interface ManifestResult {
+  manifest?: Manifest;
+  findings: Finding[];
+}
+
+/** Parses, schema-checks and interprets manifest text. Pure: the caller reads the file. */
+export function parseManifest(file: string, text: string): ManifestResult {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: false });
+  const src = new SourceMap(file, doc, lineCounter);
+  const findings: Finding[] = [];
+  for (const e of doc.errors) {
+    findings.push({ severity: 'error', where: src.at(e.pos[0]), message: firstLine(e.message) });
+  }
+  if (findings.length > 0) return { findings };
+  for (const w of doc.warnings) {
+    findings.push({ severity: 'warning', where: src.at(w.pos[0]), message: firstLine(w.message) });
+  }
+  const data: unknown = doc.toJS({ maxAliasCount: 50 });
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    return { findings: [...findings, { severity: 'error', where: src.at(0), message: 'the manifest must be a YAML mapping (version, cluster, domain, members, ...)' }] };
+  }
+  for (const issue of schemaIssues(data)) {
+    const label = issue.atKey ? issue.path.slice(0, -1) : issue.path;
+    const prefix = label.length ? `${label.map((s, i) => (typeof s === 'number' ? `[${s}]` : i ? `.${s}` : s)).join('')}: ` : '';
+    findings.push({ severity: 'error', where: src.where(issue.path, issue.atKey), message: prefix + issue.message });
+  }
+  if (findings.some((f) => f.severity === 'error')) return { findings: sortFindings(findings) };
+  const { manifest, findings: semantic } = interpret(file, data, src);
+  const all = sortFindings([...findings, ...semantic]);
+  return all.some((f) => f.severity === 'error') ? { findings: all } : { manifest, findings: all };
+}
+
+/** The manifest, or a SrvctlError('manifest') that lists every error. */
+export function requireManifest(file: string, text: string): { manifest: Manifest; warnings: Finding[] } {
+  const result = parseManifest(file, text);
+  if (!result.manifest) {
+    const errors = result.findings.filter((f) => f.severity === 'error');
+    throw new SrvctlError('manifest', `${file}: ${errors.length} error(s) in the manifest`, result.findings.map(formatFinding));
+  }
+  return { manifest: result.manifest, warnings: result.findings };
+}
+
+export function formatFinding(f: Finding): string {
+  return `${f.where}: ${f.severity}: ${f.message}`;
+}
+
+function firstLine(s: string): string {
+  return s.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+}
+
+function sortFindings(findings: Finding[]): Finding[] {
+  const pos = (w: string) => w.match(/:(\d+):(\d+)$/)?.slice(1).map(Number) ?? [0, 0];
+  return [...findings].sort((a, b) => {
+    const [la, ca] = pos(a.where);
+    const [lb, cb] = pos(b.where);
+    return la! - lb! || ca! - cb!;
+  });
+}

@@ -1,0 +1,63 @@
+import { recordText, type Rec } from '../records/record.js';
+import { counts, type Plan } from './plan.js';
+
+export interface Paint {
+  add(s: string): string;
+  change(s: string): string;
+  remove(s: string): string;
+  conflict(s: string): string;
+  dim(s: string): string;
+  bold(s: string): string;
+}
+
+export const plainPaint: Paint = { add: (s) => s, change: (s) => s, remove: (s) => s, conflict: (s) => s, dim: (s) => s, bold: (s) => s };
+
+/** `terraform plan` style: one line per change, the record in zone-file form. */
+export function planText(plan: Plan, paint: Paint, opts: { showMarkers: boolean }): string {
+  const lines: string[] = [];
+  for (const c of plan.changes) {
+    if (c.marker && !opts.showMarkers) continue;
+    const tag = c.marker ? paint.dim('  (ownership marker)') : '';
+    if (c.action === 'create') lines.push(paint.add(`  + ${recordText(c.after!)}`) + tag);
+    else if (c.action === 'delete') lines.push(paint.remove(`  - ${recordText(c.before!)}`) + tag);
+    else lines.push(paint.change(`  ~ ${recordText(c.after!)}`) + paint.dim(`   (was: ${changedPart(c.before!, c.after!)})`) + tag);
+  }
+  for (const k of plan.conflicts) {
+    lines.push(paint.conflict(`  ! ${recordText(k.record)}`) + paint.dim(`   (${k.reason})`));
+  }
+  const n = counts(plan);
+  const summary =
+    n.create + n.update + n.delete + n.markers === 0
+      ? 'No changes. The provider holds the records the manifest wants.'
+      : `Plan: ${n.create} to create, ${n.update} to update, ${n.delete} to delete` + (n.markers ? `, plus ${n.markers} ownership marker change(s)` : '') + '.';
+  const conflictLine = n.conflicts ? `\n${paint.conflict(`${n.conflicts} conflict(s): records srvctl does not own, left alone.`)}` : '';
+  return `${lines.join('\n')}${lines.length ? '\n\n' : ''}${paint.bold(summary)}${conflictLine}\n`;
+}
+
+function changedPart(before: Rec, after: Rec): string {
+  if (before.rdata === after.rdata) return `ttl ${before.ttl}`;
+  return before.ttl === after.ttl ? before.rdata : `${before.ttl} ${before.rdata}`;
+}
+
+export interface JsonRecord {
+  name: string;
+  type: string;
+  ttl: number;
+  rdata: string;
+}
+
+function jr(r: Rec | undefined): JsonRecord | null {
+  return r ? { name: r.name, type: r.type, ttl: r.ttl, rdata: r.rdata } : null;
+}
+
+export function planJson(plan: Plan) {
+  const n = counts(plan);
+  return {
+    cluster: plan.owner,
+    zone: plan.zone,
+    inSync: plan.changes.length === 0,
+    summary: { create: n.create, update: n.update, delete: n.delete, markers: n.markers, conflicts: n.conflicts, unchanged: plan.unchanged.length },
+    changes: plan.changes.map((c) => ({ action: c.action, marker: c.marker, before: jr(c.before), after: jr(c.after) })),
+    conflicts: plan.conflicts.map((k) => ({ record: jr(k.record), owner: k.owner ?? null, reason: k.reason })),
+  };
+}
