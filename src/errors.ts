@@ -15,11 +15,14 @@ export class SrvctlError extends Error {
   readonly code: ErrorCode;
   /** Further lines, each one self-contained (for example one per manifest error). */
   readonly details: readonly string[];
-  constructor(code: ErrorCode, message: string, details: readonly string[] = []) {
+  /** partial results for --json (what was done before the failure) */
+  readonly data?: Record<string, unknown>;
+  constructor(code: ErrorCode, message: string, details: readonly string[] = [], data?: Record<string, unknown>) {
     super(message);
     this.name = 'SrvctlError';
     this.code = code;
     this.details = details;
+    this.data = data;
   }
 }
 

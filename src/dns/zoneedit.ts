@@ -67,6 +67,8 @@ export function editZone(text: string, origin: string, remove: readonly Rec[], a
     out.push(prefix.has(i) ? `${prefix.get(i)}${l}` : l);
   });
   while (out.length > 0 && out[out.length - 1] === '') out.pop();
-  for (const r of add) out.push(recordText(r));
+  // Appended grouped by name, each record before the TXT markers at that name.
+  const ordered = [...add].sort((a, b) => a.name.localeCompare(b.name) || Number(a.type === 'TXT') - Number(b.type === 'TXT') || a.type.localeCompare(b.type));
+  for (const r of ordered) out.push(recordText(r));
   return `${out.join('\n')}\n`;
 }

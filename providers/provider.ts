@@ -1,0 +1,49 @@
+import type { Manifest } from '../src/manifest/types.js';
+import type { Plan } from '../src/plan/plan.js';
+import type { Rec } from '../src/records/record.js';
+import type { Server } from '../src/dns/transport.js';
+
+export interface Capabilities {
+  /** apply is all-or-nothing */
+  atomicApply: boolean;
+  /** records carry a free-text comment (ownership visible in a dashboard) */
+  comments: boolean;
+  /** changes per request, where the API limits it */
+  maxBatch?: number;
+  /** lowest TTL the provider keeps without clamping */
+  minTtl?: number;
+}
+
+export interface Nameserver extends Server {
+  /** the NS host name, or a label such as "embedded" */
+  name: string;
+}
+
+export interface ApplyResult {
+  applied: number;
+  notes: string[];
+}
+
+/** Where a provider gets what the core must not read itself: environment, files, logging. */
+export interface ProviderContext {
+  env: Readonly<Record<string, string | undefined>>;
+  /** verbose diagnostics; never given a secret */
+  debug(message: string): void;
+  now(): Date;
+}
+
+export interface Provider {
+  readonly type: string;
+  /** one line for humans: where the records live */
+  readonly description: string;
+  readonly capabilities: Capabilities;
+  /** every record at the given names (all types: conflicts must be seen) */
+  read(names: readonly string[]): Promise<Rec[]>;
+  /** applies a plan computed from the last read; fails cleanly if the data changed since */
+  apply(plan: Plan): Promise<ApplyResult>;
+  /** where verify should ask */
+  nameservers(): Promise<Nameserver[]>;
+  close?(): Promise<void>;
+}
+
+export type ProviderFactory = (manifest: Manifest, ctx: ProviderContext) => Promise<Provider>;

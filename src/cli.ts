@@ -1,0 +1,128 @@
+#!/usr/bin/env node
+import { Command, CommanderError, Option } from 'commander';
+import pkg from '../package.json' with { type: 'json' };
+import { EXIT, exitCodeFor, isSrvctlError } from './errors.js';
+import type { Context, GlobalOptions } from './commands/context.js';
+
+/**
+ * argv → one command → exit code. Command modules load lazily, so `srvctl --version`
+ * and `srvctl validate` never pay for DNS code or provider SDKs.
+ */
+const program = new Command();
+let exitCode: number = EXIT.ok;
+let context: Context | undefined;
+
+async function ctxFor(cmd: Command): Promise<Context> {
+  const { processContext } = await import('./commands/context.js');
+  context = processContext(cmd.optsWithGlobals<GlobalOptions>());
+  return context;
+}
+
+program
+  .name('srvctl')
+  .description('Keeps the DNS SRV records of etcd clusters right: reconcile, verify on every authoritative nameserver, render bootstrap config.')
+  .version(pkg.version, '-V, --version')
+  .option('--json', 'one JSON document on stdout; human text goes to stderr')
+  .option('-v, --verbose', 'more detail (ownership markers, provider steps)')
+  .option('--debug', 'stack traces for unexpected errors')
+  .showHelpAfterError('(run srvctl --help for usage)')
+  .exitOverride()
+  .configureOutput({ outputError: (str, write) => write(str) });
+
+const formatOption = () => new Option('-f, --format <format>', 'cloud-config | env | etcd-yaml | flags | clc | static').default('cloud-config');
+
+program
+  .command('validate')
+  .description('check manifests offline: schema, semantics, etcd-version lint (exit 0 ok, 65 invalid)')
+  .argument('<file...>', 'cluster manifests')
+  .action(async (files: string[], _o, cmd: Command) => {
+    const { validate } = await import('./commands/validate.js');
+    exitCode = await validate(await ctxFor(cmd), files);
+  });
+
+program
+  .command('schema')
+  .description("print srvctl's JSON Schema for cluster.yaml")
+  .action(async () => {
+    const { manifestSchema } = await import('./manifest/schema.js');
+    process.stdout.write(`${JSON.stringify(manifestSchema, null, 2)}\n`);
+  });
+
+program
+  .command('plan')
+  .description('read the provider and print the changes; writes nothing (exit 0 in sync, 2 changes pending, 1 failure)')
+  .argument('<file>', 'cluster manifest')
+  .action(async (file: string, _o, cmd: Command) => {
+    const { plan } = await import('./commands/plan.js');
+    exitCode = await plan(await ctxFor(cmd), file);
+  });
+
+program
+  .command('sync')
+  .description('plan, apply, wait until every authoritative nameserver answers, then emit bootstrap config (exit 0 ok, 1 failure)')
+  .argument('<file>', 'cluster manifest')
+  .option('-y, --yes', 'apply without asking')
+  .option('--dry-run', 'stop after the plan')
+  .option('--no-verify', 'skip the DNS proof (for hosts that cannot reach the nameservers)')
+  .addOption(formatOption())
+  .option('--member <name>', 'emit the config of one member only')
+  .option('--out <dir>', 'write one file per member into DIR instead of printing')
+  .action(async (file: string, opts, cmd: Command) => {
+    const { sync } = await import('./commands/sync.js');
+    exitCode = await sync(await ctxFor(cmd), file, opts);
+  });
+
+program
+  .command('render')
+  .description('emit bootstrap config without touching DNS (exit 0, 65 invalid manifest)')
+  .argument('<file>', 'cluster manifest')
+  .addOption(formatOption())
+  .option('--member <name>', 'one member only')
+  .option('--shared', 'one document for every member, using $private_ipv4')
+  .option('--out <dir>', 'write one file per member into DIR')
+  .action(async (file: string, opts, cmd: Command) => {
+    const { render } = await import('./commands/render.js');
+    exitCode = await render(await ctxFor(cmd), file, opts);
+  });
+
+program
+  .command('serve')
+  .description("run srvctl's authoritative DNS server for a manifest's zone file, or a zone file (exit 0 on SIGINT/SIGTERM, 1 if it cannot bind)")
+  .argument('<file>', 'cluster manifest (.yaml) or zone file')
+  .option('--listen <addr:port>', 'where to listen (loopback unless told otherwise)', '127.0.0.1:5353')
+  .option('--origin <zone>', 'zone apex, for a zone file whose name does not say it')
+  .action(async (file: string, opts, cmd: Command) => {
+    const { serve } = await import('./commands/serve.js');
+    const stop = new AbortController();
+    process.once('SIGINT', () => stop.abort());
+    process.once('SIGTERM', () => stop.abort());
+    exitCode = await serve(await ctxFor(cmd), file, opts, stop.signal);
+  });
+
+function reportError(e: unknown): number {
+  const json = process.argv.includes('--json');
+  if (e instanceof CommanderError) {
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.ok;
+    if (json) process.stdout.write(`${JSON.stringify({ error: { code: 'usage', message: e.message.replace(/^error: /, '') } }, null, 2)}\n`);
+    return EXIT.usage;
+  }
+  if (isSrvctlError(e)) {
+    process.stderr.write(`srvctl: ${e.message}\n`);
+    for (const d of e.details) process.stderr.write(`  ${d}\n`);
+    if (json) process.stdout.write(`${JSON.stringify({ ...(e.data ?? {}), error: { code: e.code, message: e.message, details: e.details } }, null, 2)}\n`);
+    return exitCodeFor(e);
+  }
+  const err = e as Error;
+  process.stderr.write(`srvctl: internal error: ${err?.message ?? String(e)}\n`);
+  if (context?.debug || process.argv.includes('--debug')) process.stderr.write(`${err?.stack ?? ''}\n`);
+  else process.stderr.write('  (this is a bug in srvctl; --debug shows the stack trace)\n');
+  if (json) process.stdout.write(`${JSON.stringify({ error: { code: 'internal', message: err?.message ?? String(e) } }, null, 2)}\n`);
+  return EXIT.failure;
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  exitCode = reportError(e);
+}
+process.exitCode = exitCode;

@@ -1,0 +1,75 @@
+import { Chalk } from 'chalk';
+import type { Paint } from '../plan/format.js';
+import type { ProviderContext } from '../../providers/provider.js';
+
+export interface GlobalOptions {
+  json?: boolean;
+  verbose?: boolean;
+  debug?: boolean;
+}
+
+/**
+ * Everything a command may touch of the outside world. Commands print only through it;
+ * tests build one over buffers.
+ */
+export interface Context {
+  json: boolean;
+  verbose: boolean;
+  debug: boolean;
+  env: Readonly<Record<string, string | undefined>>;
+  stdinIsTTY: boolean;
+  stderrIsTTY: boolean;
+  /** human output meant for stdout; goes to stderr under --json */
+  out(text: string): void;
+  /** diagnostics and progress: always stderr */
+  err(text: string): void;
+  /** the one JSON document of --json */
+  emit(doc: unknown): void;
+  paint: Paint;
+  errPaint: Paint;
+  providerContext(): ProviderContext;
+  /** ask a yes/no question on the terminal */
+  confirm(question: string): Promise<boolean>;
+}
+
+export function makePaint(enabled: boolean): Paint {
+  const c = new Chalk({ level: enabled ? 1 : 0 });
+  return { add: c.green, change: c.yellow, remove: c.red, conflict: c.magenta, dim: c.dim, bold: c.bold };
+}
+
+export function processContext(opts: GlobalOptions): Context {
+  const env = process.env;
+  const json = !!opts.json;
+  const noColor = env.NO_COLOR !== undefined && env.NO_COLOR !== '';
+  const ctx: Context = {
+    json,
+    verbose: !!opts.verbose || !!opts.debug,
+    debug: !!opts.debug,
+    env,
+    stdinIsTTY: !!process.stdin.isTTY,
+    stderrIsTTY: !!process.stderr.isTTY,
+    out: (text) => (json ? process.stderr : process.stdout).write(text),
+    err: (text) => process.stderr.write(text),
+    emit: (doc) => process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`),
+    paint: makePaint(!noColor && !json && !!process.stdout.isTTY),
+    errPaint: makePaint(!noColor && !!process.stderr.isTTY),
+    providerContext: () => ({
+      env,
+      debug: (m) => {
+        if (ctx.verbose) process.stderr.write(`debug: ${m}\n`);
+      },
+      now: () => new Date(),
+    }),
+    confirm: async (question) => {
+      const { createInterface } = await import('node:readline/promises');
+      const rl = createInterface({ input: process.stdin, output: process.stderr });
+      try {
+        const answer = await rl.question(`${question} [y/N] `);
+        return /^y(es)?$/i.test(answer.trim());
+      } finally {
+        rl.close();
+      }
+    },
+  };
+  return ctx;
+}

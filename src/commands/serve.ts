@@ -1,0 +1,82 @@
+import { watch } from 'node:fs';
+import { basename } from 'node:path';
+import { loadZoneFile } from '../../providers/zonefile.js';
+import { Authority } from '../dns/authority.js';
+import { rcodeName, typeName } from '../dns/codec.js';
+import { startServer } from '../dns/server.js';
+import { EXIT, SrvctlError } from '../errors.js';
+import { parseHostPort } from '../manifest/hostport.js';
+import { normalizeName } from '../records/name.js';
+import type { Context } from './context.js';
+import { loadManifest } from './manifest.js';
+
+export interface ServeFlags {
+  listen?: string;
+  origin?: string;
+}
+
+/** Serves a manifest's zone file (or a zone file) until SIGINT/SIGTERM, reloading it when it changes. */
+export async function serve(ctx: Context, file: string, flags: ServeFlags, signal: AbortSignal): Promise<number> {
+  let path: string;
+  let origin: string;
+  if (/\.ya?ml$/i.test(file)) {
+    const manifest = await loadManifest(ctx, file);
+    if (manifest.provider.type !== 'zonefile') throw new SrvctlError('usage', `${file} uses the ${manifest.provider.type} provider: only zone files are served by srvctl`);
+    path = String(manifest.provider.options.path);
+    origin = manifest.provider.zone;
+  } else {
+    path = file;
+    origin = normalizeName(flags.origin ?? basename(file).replace(/\.(zone|db)$/i, '').replace(/^db\./, ''));
+  }
+  const listen = parseHostPort(flags.listen ?? '127.0.0.1:5353', 5353);
+  if (!listen) throw new SrvctlError('usage', `--listen "${flags.listen}" is not ADDR:PORT`);
+
+  const load = async () => {
+    const loaded = await loadZoneFile(path, origin);
+    if (!loaded) throw new SrvctlError('usage', `zone file ${path} does not exist (run srvctl sync first, or give --origin with an existing file)`);
+    try {
+      return new Authority(origin, loaded.zone.records);
+    } catch (e) {
+      throw new SrvctlError('manifest', `${path}: ${(e as Error).message}`);
+    }
+  };
+  const authority = await load();
+  let server;
+  try {
+    server = await startServer(authority, {
+      host: listen.host,
+      port: listen.port,
+      onQuery: (q, rcode, transport) => {
+        if (ctx.verbose) ctx.err(`${transport} ${q?.questions[0] ? `${q.questions[0].name} ${typeName(q.questions[0].type)}` : '(malformed)'} → ${rcodeName(rcode)}\n`);
+      },
+    });
+  } catch (e) {
+    throw new SrvctlError('io', `cannot listen on ${flags.listen ?? '127.0.0.1:5353'}: ${(e as NodeJS.ErrnoException).code === 'EADDRINUSE' ? 'address in use' : (e as Error).message}`);
+  }
+  ctx.err(`serving zone ${origin} from ${path} on ${listen.host}:${server.port} (UDP and TCP), serial ${authority.serial}; Ctrl-C stops\n`);
+  if (ctx.json) ctx.emit({ zone: origin, file: path, listen: { host: listen.host, port: server.port }, serial: authority.serial });
+
+  // Reload on change: sync from another shell is served at once. The directory is
+  // watched because an atomic rename replaces the file's inode.
+  let timer: NodeJS.Timeout | undefined;
+  const watcher = watch(path.includes('/') ? path.slice(0, path.lastIndexOf('/')) || '/' : '.', (_, name) => {
+    if (name !== basename(path)) return;
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      try {
+        const next = await load();
+        server.swap(next);
+        ctx.err(`reloaded ${path}, serial ${next.serial}\n`);
+      } catch (e) {
+        ctx.err(`${(e as Error).message}; still serving the previous zone\n`);
+      }
+    }, 100);
+  });
+
+  await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+  clearTimeout(timer);
+  watcher.close();
+  await server.close();
+  ctx.err('stopped\n');
+  return EXIT.ok;
+}

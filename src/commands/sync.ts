@@ -1,0 +1,88 @@
+import { EXIT, SrvctlError } from '../errors.js';
+import { query } from '../dns/transport.js';
+import { applyToRecords } from '../plan/diff.js';
+import { planJson, planText } from '../plan/format.js';
+import { hasChanges } from '../plan/plan.js';
+import { renderMembers } from '../render/render.js';
+import { sleep } from '../util/limit.js';
+import { verifyJson, verifyText } from '../verify/format.js';
+import { expectationsFor, waitForAgreement, type VerifyReport } from '../verify/verify.js';
+import type { Context } from './context.js';
+import { loadManifest } from './manifest.js';
+import { verifyNameservers } from './nameservers.js';
+import { emitConfigs } from './output.js';
+import { planFor } from './planning.js';
+import { parseFormat, type RenderFlags } from './render.js';
+
+export interface SyncFlags extends RenderFlags {
+  yes?: boolean;
+  dryRun?: boolean;
+  verify?: boolean; // commander's --no-verify sets false
+}
+
+export async function sync(ctx: Context, file: string, flags: SyncFlags): Promise<number> {
+  const format = parseFormat(flags.format);
+  const manifest = await loadManifest(ctx, file);
+  const { provider, plan, actual, desired } = await planFor(ctx, manifest);
+  const report: Record<string, unknown> = { cluster: manifest.cluster, provider: provider.type };
+  try {
+    ctx.err(`srvctl sync: cluster ${manifest.cluster}, ${provider.description}\n\n`);
+    ctx.err(planText(plan, ctx.errPaint, { showMarkers: ctx.verbose }));
+    report.plan = planJson(plan);
+    if (flags.dryRun) {
+      ctx.err('--dry-run: nothing applied.\n');
+      if (ctx.json) ctx.emit({ ...report, applied: false });
+      return EXIT.ok;
+    }
+
+    if (hasChanges(plan)) {
+      if (!flags.yes) {
+        if (!ctx.stdinIsTTY) throw new SrvctlError('usage', 'changes pending and no terminal to confirm them on: pass --yes to apply, or --dry-run');
+        if (!(await ctx.confirm(`Apply these changes to ${provider.description}?`))) {
+          ctx.err('Nothing applied.\n');
+          if (ctx.json) ctx.emit({ ...report, applied: false });
+          return EXIT.failure;
+        }
+      }
+      const result = await provider.apply(plan);
+      for (const n of result.notes) ctx.err(`${n}\n`);
+      ctx.err(`Applied ${result.applied} change(s).\n`);
+    }
+    report.applied = hasChanges(plan);
+
+    if (flags.verify === false) {
+      ctx.err(ctx.errPaint.change('warning: --no-verify: no nameserver was asked whether it serves the records\n'));
+      report.verify = null;
+    } else {
+      const after = applyToRecords(actual, plan);
+      const rrsets = [...desired, ...plan.changes.filter((c) => !c.marker && c.before).map((c) => c.before!)];
+      const expectations = expectationsFor(after, rrsets);
+      const nameservers = await verifyNameservers(manifest.verify.nameservers, provider);
+      ctx.err(`\nVerifying ${expectations.length} RRset(s) on ${nameservers.length} nameserver(s)…\n`);
+      const ask = (ns: { host: string; port: number }, name: string, type: string) =>
+        query(ns, name, type, { timeoutMs: manifest.verify.timeoutMs, retries: manifest.verify.retries });
+      const verified: VerifyReport = await waitForAgreement(nameservers, expectations, ask, {
+        waitMs: manifest.verify.waitMs,
+        sleep,
+        onRound: (r, elapsed) => {
+          if (!ctx.stderrIsTTY || r.ok) return;
+          const agreeing = r.nameservers.filter((ns) => r.cells.every((c) => c.nameserver !== ns || c.status === 'ok')).length;
+          ctx.err(`\r  ${agreeing}/${r.nameservers.length} nameservers agree after ${(elapsed / 1000).toFixed(0)}s (waiting up to ${manifest.verify.waitMs / 1000}s)…`);
+        },
+      });
+      if (ctx.stderrIsTTY) ctx.err('\r\x1b[K');
+      ctx.err(verifyText(verified, ctx.errPaint));
+      report.verify = verifyJson(verified);
+      if (!verified.ok) {
+        throw new SrvctlError('verify', `not every nameserver answered the desired records within ${manifest.verify.waitMs / 1000}s (see the table above); no config emitted`, [], report);
+      }
+    }
+
+    const docs = renderMembers(manifest, format, flags.member);
+    report.configs = await emitConfigs(ctx, docs, flags.out);
+    if (ctx.json) ctx.emit(report);
+    return EXIT.ok;
+  } finally {
+    await provider.close?.();
+  }
+}
