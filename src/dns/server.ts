@@ -36,7 +36,7 @@ export async function startServer(initial: Authority, opts: ServerOptions): Prom
       q = decodeMessage(buf);
     } catch {
       opts.onQuery?.(null, RCODE.FORMERR!, transport);
-      return buf.length >= 2 && !(buf[2]! & 0x80) ? encodeBareResponse(buf.readUInt16BE(0), RCODE.FORMERR!) : null;
+      return buf.length >= 12 && !(buf[2]! & 0x80) ? encodeBareResponse(buf.readUInt16BE(0), RCODE.FORMERR!) : null;
     }
     if (q.qr) return null; // never answer a response: that is how reflection loops start
     let spec: ResponseSpec;

@@ -101,13 +101,11 @@ export function schemaIssues(data: unknown): SchemaIssue[] {
   const validate = validator();
   if (validate(data)) return [];
   const errors = validate.errors ?? [];
-  // anyOf/oneOf wrap sub-errors that only restate the alternatives: keep the wrapper.
-  const wrapped = new Set(errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf').map((e) => e.instancePath));
+  // anyOf/oneOf report each failed alternative too; the wrapper's message says it better.
   const issues: SchemaIssue[] = [];
   const seen = new Set<string>();
   for (const e of errors) {
-    if (e.keyword !== 'anyOf' && e.keyword !== 'oneOf' && wrapped.has(e.instancePath) && e.keyword !== 'required') continue;
-    if (e.keyword === 'required' && wrapped.has(e.instancePath) && /tsig$/.test(e.instancePath)) continue;
+    if (/\/(anyOf|oneOf)\/\d+\//.test(e.schemaPath)) continue;
     const issue = describe(e, knownKeys);
     if (!issue) continue;
     const id = `${issue.path.join('/')}\u0000${issue.message}`;

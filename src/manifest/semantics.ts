@@ -85,9 +85,12 @@ export function interpret(file: string, raw: Raw, src: SourceMap): { manifest: M
 
   duplicates(members, (m) => m.name, (i, first) => error(['members', i, 'name'], `duplicate member name "${members[i]!.name}" (first at member ${first + 1}): etcd names must be unique`));
   duplicates(members, (m) => m.host, (i, first) => error(['members', i, 'host'], `duplicate host ${members[i]!.host} (first at member ${first + 1}): two members would share one SRV target`));
-  duplicates(members, (m) => peerAddress(m), (i, first) =>
-    error(['members', i, members[i]!.ipv4 && !raw.members[i].advertisePeerUrl ? 'ipv4' : 'advertisePeerUrl'], `member "${members[i]!.name}" has the same peer address ${peerAddress(members[i]!)} as member "${members[first]!.name}"`),
-  );
+  // A duplicated host already says it all; peer addresses are compared among distinct hosts.
+  const distinct = members.map((m, i) => ({ m, i })).filter(({ m }, k) => members.findIndex((x) => x.host === m.host) === k);
+  duplicates(distinct, ({ m }) => peerAddress(m), (j, first) => {
+    const { m, i } = distinct[j]!;
+    error(['members', i, raw.members[i].advertisePeerUrl ? 'advertisePeerUrl' : 'host'], `member "${m.name}" has the same peer address ${peerAddress(m)} as member "${distinct[first]!.m.name}"`);
+  });
   const v4 = members.map((m, i) => ({ m, i })).filter(({ m }) => m.ipv4);
   duplicates(v4, ({ m }) => `${m.ipv4}:${m.peerPort}`, (j, first) =>
     error(['members', v4[j]!.i, 'ipv4'], `member "${v4[j]!.m.name}" has the same address ${v4[j]!.m.ipv4} and peer port as member "${v4[first]!.m.name}"`),
