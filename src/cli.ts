@@ -72,6 +72,21 @@ program
     exitCode = await sync(await ctxFor(cmd), file, opts);
   });
 
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+program
+  .command('check')
+  .description('preflight from DNS alone: read every authoritative nameserver and predict, member by member, what etcd will do (exit 0 sound, 1 errors, 2 warnings only)')
+  .argument('<domain>', 'the discovery-srv domain')
+  .option('--ns <host[:port]>', 'ask this nameserver (repeatable); default: the zone\'s NS set', collect)
+  .option('--manifest <file>', "members, advertise URLs, version, TLS and serviceName from a manifest")
+  .option('--etcd-version <version>', '2.3 | 3.4 | 3.5 | 3.6 (default: the manifest\'s, else 3.5)')
+  .option('--service-name <name>', '--discovery-srv-name suffix')
+  .action(async (domain: string, opts, cmd: Command) => {
+    const { check } = await import('./commands/check.js');
+    exitCode = await check(await ctxFor(cmd), domain, opts);
+  });
+
 program
   .command('render')
   .description('emit bootstrap config without touching DNS (exit 0, 65 invalid manifest)')

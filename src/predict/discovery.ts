@@ -1,0 +1,279 @@
+import { isIP } from 'node:net';
+import type { EtcdVersion } from '../manifest/types.js';
+import { hostAt, srvAt, type DnsView } from './dnsview.js';
+import { clusterId, hexId, memberId } from './ids.js';
+
+/**
+ * etcd's DNS SRV bootstrap, one member at a time, as a pure function of what DNS says.
+ * It follows ../shared/reference/etcd-srv-discovery.md and the code it was read from:
+ * srv.GetCluster, Config.GetDNSClusterNames, PeerURLsMapAndToken, VerifyBootstrap.
+ * Error strings are etcd's own; "<resolver>" stands for the member's resolver address.
+ */
+export interface MemberInput {
+  name: string;
+  /** --initial-advertise-peer-urls */
+  advertisePeerUrls: string[];
+  state: 'new' | 'existing';
+}
+
+export interface PredictInput {
+  version: EtcdVersion;
+  domain: string;
+  serviceName: string;
+  token: string;
+  member: MemberInput;
+  view: DnsView;
+}
+
+export interface MemberPrediction {
+  member: string;
+  /** exits: etcd stops with `error`; starts: it runs with `initialCluster` */
+  outcome: 'starts' | 'exits';
+  error?: string;
+  /** the --initial-cluster etcd computes from DNS (name=url,...) */
+  initialCluster?: string;
+  /** name → peer URLs, as etcd groups them */
+  cluster?: { name: string; urls: string[]; id: string }[];
+  clusterId?: string;
+  /** errors etcd computes and then drops (at most a log line) */
+  swallowed: string[];
+  /** depends on the order in which DNS returns addresses */
+  orderDependent?: string;
+}
+
+export const RESOLVER = '<resolver>';
+
+interface Resolved {
+  addr?: string; // ip:port as Go prints a TCPAddr
+  error?: string;
+}
+
+function joinHostPort(host: string, port: string | number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+function splitHostPort(hostport: string): { host: string; port: string } {
+  const m = /^\[([^\]]+)\]:(\d+)$/.exec(hostport) ?? /^([^:]+):(\d+)$/.exec(hostport);
+  return m ? { host: m[1]!, port: m[2]! } : { host: hostport, port: '' };
+}
+
+function noSuchHost(name: string): string {
+  return `lookup ${name} on ${RESOLVER}: no such host`;
+}
+
+/** net.ResolveTCPAddr("tcp", ...): the first IPv4 address, else the first address. */
+function resolveTcp(view: DnsView, hostport: string, preferV4: boolean): Resolved {
+  const { host, port } = splitHostPort(hostport);
+  const bare = host.replace(/\.$/, '');
+  if (isIP(bare)) return { addr: joinHostPort(bare, port) };
+  const a = hostAt(view, bare.toLowerCase());
+  if (!a.ok || a.v4.length + a.v6.length === 0) return { error: noSuchHost(host) };
+  const ip = preferV4 ? a.v4[0] ?? a.v6[0]! : [...a.v4, ...a.v6][0]!;
+  return { addr: joinHostPort(ip, port) };
+}
+
+function hostOf(url: string): string {
+  return new URL(url).host;
+}
+
+function schemeOf(url: string): string {
+  return new URL(url).protocol.slice(0, -1);
+}
+
+interface ServiceResult {
+  parts: string[];
+  error?: string;
+}
+
+/** One srv.GetCluster pass over one service; `counter` is the temp-name counter. */
+function updateNodeMap(
+  input: PredictInput,
+  tcp2ap: Map<string, string>,
+  service: string,
+  scheme: string,
+  counter: { n: number },
+  parts: string[],
+  swallowed: string[],
+): string | undefined {
+  const name = `_${service}._tcp.${input.domain}`;
+  const lookup = srvAt(input.view, name);
+  if (!lookup.ok) return noSuchHost(name);
+  if (lookup.records.length === 0) return noSuchHost(name);
+  let err: string | undefined;
+  for (const srv of lookup.records) {
+    const port = String(srv.port);
+    const target = `${srv.target}.`;
+    const r = resolveTcp(input.view, joinHostPort(target, port), true);
+    if (r.error) {
+      err = r.error;
+      continue;
+    }
+    const local = tcp2ap.get(r.addr!);
+    const n = local !== undefined ? input.member.name : String(counter.n++);
+    const urlHost = joinHostPort(srv.target, port);
+    if (local !== undefined && schemeOf(local) !== scheme) {
+      err = `bootstrap at ${scheme}://${urlHost} from DNS for ${service} has scheme mismatch with expected peer ${local}`;
+    } else {
+      parts.push(`${n}=${scheme}://${urlHost}`);
+    }
+  }
+  if (parts.length === 0) return err;
+  if (err) swallowed.push(err);
+  return undefined;
+}
+
+/** Resolves --initial-advertise-peer-urls; an error here is returned by etcd as it is. */
+function advertiseMap(input: PredictInput): { map?: Map<string, string>; error?: string } {
+  const map = new Map<string, string>();
+  for (const url of input.member.advertisePeerUrls) {
+    const r = resolveTcp(input.view, hostOf(url), true);
+    if (r.error) return { error: r.error };
+    map.set(r.addr!, url);
+  }
+  return { map };
+}
+
+/** Config.GetDNSClusterNames for each version: the cluster strings and the error etcd keeps. */
+function dnsClusterNames(input: PredictInput, swallowed: string[]): { parts: string[]; error?: string } {
+  const suffix = input.serviceName ? `-${input.serviceName}` : '';
+  const ap = advertiseMap(input);
+  if (input.version === '2.3') {
+    if (!ap.map) return { parts: [], error: ap.error };
+    // 2.3: one call reads both services with one shared counter and one list.
+    const parts: string[] = [];
+    const counter = { n: 0 };
+    const errs: string[] = [];
+    let fails = 0;
+    const e1 = updateNodeMap(input, ap.map, 'etcd-server-ssl', 'https', counter, parts, swallowed);
+    if (e1) {
+      errs.push(`error querying DNS SRV records for _etcd-server-ssl ${e1}`);
+      fails++;
+    }
+    const e2 = updateNodeMap(input, ap.map, 'etcd-server', 'http', counter, parts, swallowed);
+    if (e2) {
+      errs.push(`error querying DNS SRV records for _etcd-server ${e2}`);
+      fails++;
+    }
+    if (fails === 2) return { parts: [], error: errs.join('\n') };
+    swallowed.push(...errs);
+    return { parts };
+  }
+  const getCluster = (service: string, scheme: string): ServiceResult => {
+    if (!ap.map) return { parts: [], error: ap.error };
+    const parts: string[] = [];
+    const e = updateNodeMap(input, ap.map, service, scheme, { n: 0 }, parts, swallowed);
+    return e ? { parts: [], error: `error querying DNS SRV records for _${service} ${e}` } : { parts };
+  };
+  const ssl = getCluster(`etcd-server-ssl${suffix}`, 'https');
+  const plain = getCluster(`etcd-server${suffix}`, 'http');
+  if (input.version === '3.4') {
+    // etcd-io/etcd#11321: the condition is inverted, so plain results are dropped when the lookup works.
+    if (plain.error === undefined && plain.parts.length > 0) swallowed.push(`_etcd-server${suffix}._tcp records ignored (etcd 3.4 reads only _etcd-server-ssl)`);
+    return { parts: ssl.parts, error: ssl.error };
+  }
+  const errors = [ssl.error, plain.error].filter((e): e is string => !!e);
+  const parts = [...ssl.parts, ...plain.parts];
+  if (parts.length > 0) swallowed.push(...errors);
+  return { parts, error: errors.length ? errors.join('; ') : undefined };
+}
+
+/** types.NewURLsMap: names in first-seen order, URLs sorted per name. */
+function urlsMap(parts: string[]): Map<string, string[]> {
+  const m = new Map<string, string[]>();
+  for (const p of parts) {
+    const i = p.indexOf('=');
+    const name = p.slice(0, i);
+    m.set(name, [...(m.get(name) ?? []), p.slice(i + 1)]);
+  }
+  for (const [k, v] of m) m.set(k, v.sort());
+  return m;
+}
+
+function urlsMapString(m: Map<string, string[]>): string {
+  return [...m]
+    .flatMap(([name, urls]) => urls.map((u) => `${name}=${u}`))
+    .sort()
+    .join(',');
+}
+
+function goQuote(list: string[]): string {
+  return `[${list.map((s) => JSON.stringify(s)).join(' ')}]`;
+}
+
+/** ServerConfig.advertiseMatchesCluster: advertise URLs and the member's entries, resolved again (first address). */
+function advertiseMatches(input: PredictInput, m: Map<string, string[]>): { error?: string; orderDependent?: string } {
+  const name = input.member.name;
+  const urls = [...(m.get(name) ?? [])].sort();
+  const apurls = [...input.member.advertisePeerUrls].sort();
+  let cmpErr: string | undefined;
+  if (urls.length !== apurls.length) {
+    cmpErr = `len(${goQuote(apurls)}) != len(${goQuote(urls)})`;
+  } else {
+    const resolve = (list: string[]) =>
+      list.map((u) => {
+        const r = resolveTcp(input.view, hostOf(u), false);
+        return r.error ? { error: r.error } : { url: `${schemeOf(u)}://${r.addr}` };
+      });
+    const a = resolve(apurls);
+    const b = resolve(urls);
+    const failed = [...a, ...b].find((x) => x.error);
+    if (failed) cmpErr = failed.error;
+    else {
+      const ra = a.map((x) => x.url!).sort();
+      const rb = b.map((x) => x.url!).sort();
+      if (ra.some((x, i) => x !== rb[i])) cmpErr = `${goQuote(ra)} != ${goQuote(rb)}`;
+    }
+  }
+  if (!cmpErr) return {};
+  const ap = new Set(input.member.advertisePeerUrls);
+  const init = new Set(urls);
+  const missing = [...init].filter((u) => !ap.has(u));
+  if (missing.length) {
+    return { error: `--initial-cluster has ${missing.map((u) => `${name}=${u}`).join(',')} but missing from --initial-advertise-peer-urls=${apurls.join(',')} (${cmpErr})` };
+  }
+  const extra = [...ap].filter((u) => !init.has(u));
+  const umap = urlsMapString(new Map([[name, [...input.member.advertisePeerUrls].sort()]]));
+  if (extra.length) return { error: `--initial-advertise-peer-urls has ${extra.join(',')} but missing from --initial-cluster=${umap}` };
+  return { error: `failed to resolve ${apurls.join(',')} to match --initial-cluster=${umap} (${cmpErr})` };
+}
+
+/** A host with several addresses is resolved twice, each time taking what comes first. */
+function orderDependence(input: PredictInput, m: Map<string, string[]>): string | undefined {
+  const hosts = new Set<string>();
+  for (const u of [...(m.get(input.member.name) ?? []), ...input.member.advertisePeerUrls]) {
+    const h = new URL(u).hostname.replace(/^\[|\]$/g, '');
+    if (!isIP(h)) hosts.add(h.toLowerCase());
+  }
+  const multi = [...hosts].filter((h) => {
+    const a = hostAt(input.view, h);
+    return a.ok && a.v4.length + a.v6.length > 1;
+  });
+  if (multi.length === 0) return undefined;
+  const detail = multi
+    .map((h) => {
+      const a = hostAt(input.view, h);
+      return a.ok ? `${h} has ${[...a.v4, ...a.v6].join(', ')}` : h;
+    })
+    .join('; ');
+  return `${detail}: discovery takes the first IPv4 address, the bootstrap check takes whatever address comes first; when the server rotates its answers, the member finds itself only if both pick the address it advertises`;
+}
+
+export function predictMember(input: PredictInput): MemberPrediction {
+  const swallowed: string[] = [];
+  const base = { member: input.member.name, swallowed };
+  const { parts, error } = dnsClusterNames(input, swallowed);
+  if (parts.length === 0) return { ...base, outcome: 'exits', error: error ?? `cannot find local etcd member "${input.member.name}" in SRV records` };
+  const m = urlsMap(parts);
+  const initialCluster = parts.join(',');
+  const cluster = [...m].map(([name, urls]) => ({ name, urls, id: hexId(memberId(urls, input.token)) }));
+  const shared = { ...base, initialCluster, cluster, clusterId: hexId(clusterId([...m.values()].map((u) => memberId(u, input.token)))) };
+  if (!m.has(input.member.name)) return { ...shared, outcome: 'exits', error: `cannot find local etcd member "${input.member.name}" in SRV records` };
+  const orderDependent = orderDependence(input, m);
+  if (input.member.state === 'new') {
+    const match = advertiseMatches(input, m);
+    if (match.error) return { ...shared, outcome: 'exits', error: match.error, orderDependent };
+    const all = [...m.values()].flat();
+    if (new Set(all).size !== all.length) return { ...shared, outcome: 'exits', error: `initial cluster ${urlsMapString(m)} has duplicate url`, orderDependent };
+  }
+  return { ...shared, outcome: 'starts', orderDependent };
+}

@@ -1,0 +1,204 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, openSync, closeSync, readFileSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT, run } from './run.js';
+
+/**
+ * A network namespace with only loopback, BIND serving one zone on 127.0.0.1:53 inside it,
+ * and real etcd members that bootstrap with --discovery-srv. Everything it starts it
+ * stops by PID; the namespace and /etc/netns/<name> are removed on teardown.
+ */
+export const DOMAIN = 'example.test';
+
+export interface MemberSpec {
+  name: string;
+  ip: string; // 127.0.0.1x inside the namespace
+  peerScheme: 'https' | 'http';
+}
+
+export interface MemberResult {
+  name: string;
+  exited: boolean;
+  exitCode: number | null;
+  log: string;
+}
+
+export class EtcdBed {
+  readonly ns: string;
+  readonly dir: string;
+  private named?: ChildProcess;
+  private members: { spec: MemberSpec; child: ChildProcess; logFile: string; exited: boolean; code: number | null }[] = [];
+
+  constructor(tag: string) {
+    this.ns = `srvctl-${process.pid}-${tag}`.slice(0, 30);
+    this.dir = mkdtempSync(join(tmpdir(), 'srvctl-etcdbed-'));
+  }
+
+  private exec(args: string[], timeoutMs = 30_000) {
+    return run('ip', ['netns', 'exec', this.ns, ...args], { timeoutMs });
+  }
+
+  async setup(addresses: string[]): Promise<void> {
+    for (const tool of ['named', 'etcd', 'etcdctl']) {
+      const which = await run('sh', ['-c', `command -v ${tool}`]);
+      if (which.code !== 0) throw new Error(`${tool} is not installed: .ci/run must install it (bind9, etcd-server, etcd-client)`);
+    }
+    const add = await run('ip', ['netns', 'add', this.ns]);
+    if (add.code !== 0) throw new Error(`ip netns add failed: ${add.stderr}`);
+    mkdirSync(`/etc/netns/${this.ns}`, { recursive: true });
+    writeFileSync(`/etc/netns/${this.ns}/resolv.conf`, 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n');
+    writeFileSync(`/etc/netns/${this.ns}/hosts`, '127.0.0.1 localhost\n');
+    await this.exec(['ip', 'link', 'set', 'lo', 'up']);
+    for (const a of addresses) {
+      const r = await this.exec(['ip', 'addr', 'add', `${a}/8`, 'dev', 'lo']);
+      if (r.code !== 0) throw new Error(`cannot add ${a}: ${r.stderr}`);
+    }
+  }
+
+  /** (Re)starts BIND with this zone text, waits until it answers the SOA. */
+  async serveZone(zoneText: string): Promise<void> {
+    await this.stopNamed();
+    writeFileSync(join(this.dir, 'zone'), zoneText);
+    writeFileSync(
+      join(this.dir, 'named.conf'),
+      `options {
+  directory "${this.dir}";
+  listen-on port 53 { 127.0.0.1; };
+  listen-on-v6 { none; };
+  recursion no;
+  notify no;
+  dnssec-validation no;
+  pid-file none;
+  session-keyfile none;
+};
+controls { };
+zone "${DOMAIN}" { type primary; file "${join(this.dir, 'zone')}"; };
+`,
+    );
+    const log = openSync(join(this.dir, 'named.log'), 'w');
+    this.named = spawn('ip', ['netns', 'exec', this.ns, 'named', '-g', '-c', join(this.dir, 'named.conf')], { stdio: ['ignore', log, log] });
+    closeSync(log);
+    for (let i = 0; i < 50; i++) {
+      const r = await this.exec(['dig', '@127.0.0.1', DOMAIN, 'SOA', '+norec', '+time=1', '+tries=1', '+short']);
+      if (r.code === 0 && r.stdout.trim()) return;
+      if (this.named.exitCode !== null) break;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    throw new Error(`BIND did not come up:\n${readFileSync(join(this.dir, 'named.log'), 'utf8')}`);
+  }
+
+  startMembers(specs: MemberSpec[], token: string): void {
+    for (const spec of specs) {
+      const data = join(this.dir, `data-${spec.name}`);
+      rmSync(data, { recursive: true, force: true });
+      const logFile = join(this.dir, `${spec.name}.log`);
+      const log = openSync(logFile, 'w');
+      const args = [
+        'netns', 'exec', this.ns, 'etcd',
+        '--name', spec.name,
+        '--data-dir', data,
+        '--discovery-srv', DOMAIN,
+        '--initial-advertise-peer-urls', `${spec.peerScheme}://${spec.name}.${DOMAIN}:2380`,
+        '--listen-peer-urls', `${spec.peerScheme}://${spec.ip}:2380`,
+        '--listen-client-urls', `http://${spec.ip}:2379`,
+        '--advertise-client-urls', `http://${spec.ip}:2379`,
+        '--initial-cluster-token', token,
+        '--initial-cluster-state', 'new',
+        ...(spec.peerScheme === 'https' ? ['--peer-auto-tls'] : []),
+      ];
+      const child = spawn('ip', args, { stdio: ['ignore', log, log], env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+      closeSync(log);
+      const entry = { spec, child, logFile, exited: false, code: null as number | null };
+      child.on('exit', (code) => {
+        entry.exited = true;
+        entry.code = code;
+      });
+      this.members.push(entry);
+    }
+  }
+
+  /** `etcdctl member list` on a running member: the member IDs etcd agreed on, or null without quorum. */
+  async memberList(): Promise<{ clusterId: string; members: { id: string; name: string; peerURLs: string[] }[] } | null> {
+    for (const m of this.members) {
+      if (m.exited) continue;
+      const r = await this.exec(['etcdctl', '--endpoints', `http://${m.spec.ip}:2379`, '--command-timeout=1s', '--dial-timeout=1s', 'member', 'list', '-w', 'json'], 5000);
+      if (r.code !== 0) continue;
+      // IDs are uint64: parse them as text, JSON numbers would lose precision.
+      const text = r.stdout.replace(/"(cluster_id|ID|member_id)":(\d+)/g, '"$1":"$2"');
+      const doc = JSON.parse(text) as { header: { cluster_id: string }; members: { ID: string; name?: string; peerURLs: string[] }[] };
+      return {
+        clusterId: BigInt(doc.header.cluster_id).toString(16),
+        members: doc.members.map((x) => ({ id: BigInt(x.ID).toString(16), name: x.name ?? '', peerURLs: x.peerURLs })),
+      };
+    }
+    return null;
+  }
+
+  /**
+   * Waits until every member has exited, or a running member lists the cluster and the
+   * others had time to give up; returns what each member did.
+   */
+  async settle(maxMs = 20_000): Promise<{ members: MemberResult[]; list: Awaited<ReturnType<EtcdBed['memberList']>> }> {
+    const start = Date.now();
+    let list: Awaited<ReturnType<EtcdBed['memberList']>> = null;
+    let listedAt = 0;
+    while (Date.now() - start < maxMs) {
+      if (this.members.every((m) => m.exited)) break;
+      if (!list) {
+        list = await this.memberList();
+        if (list) listedAt = Date.now();
+      } else if (Date.now() - listedAt > 3000) {
+        break;
+      }
+      await new Promise((res) => setTimeout(res, 300));
+    }
+    if (list) list = (await this.memberList()) ?? list;
+    return {
+      list,
+      members: this.members.map((m) => ({ name: m.spec.name, exited: m.exited, exitCode: m.code, log: readFileSync(m.logFile, 'utf8') })),
+    };
+  }
+
+  async stopMembers(): Promise<void> {
+    await Promise.all(
+      this.members.map(
+        (m) =>
+          new Promise<void>((res) => {
+            if (m.exited || m.child.exitCode !== null) return res();
+            const kill = setTimeout(() => m.child.kill('SIGKILL'), 5000);
+            m.child.once('exit', () => {
+              clearTimeout(kill);
+              res();
+            });
+            m.child.kill('SIGTERM');
+          }),
+      ),
+    );
+    this.members = [];
+  }
+
+  private async stopNamed(): Promise<void> {
+    const named = this.named;
+    this.named = undefined;
+    if (!named || named.exitCode !== null) return;
+    await new Promise<void>((res) => {
+      named.once('exit', () => res());
+      named.kill('SIGTERM');
+      setTimeout(() => named.kill('SIGKILL'), 3000);
+    });
+  }
+
+  /** Runs srvctl inside the namespace, as an operator on that network would. */
+  srvctl(args: string[]) {
+    return this.exec([process.execPath, join(ROOT, 'dist/src/cli.js'), ...args], 60_000);
+  }
+
+  async teardown(): Promise<void> {
+    await this.stopMembers();
+    await this.stopNamed();
+    await run('ip', ['netns', 'del', this.ns]);
+    rmSync(`/etc/netns/${this.ns}`, { recursive: true, force: true });
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
