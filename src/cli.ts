@@ -63,7 +63,8 @@ program
   .argument('<file>', 'cluster manifest')
   .option('-y, --yes', 'apply without asking')
   .option('--dry-run', 'stop after the plan')
-  .option('--no-verify', 'skip the DNS proof (for hosts that cannot reach the nameservers)')
+  .option('--no-verify', 'skip the DNS proof and the etcd prediction (for hosts that cannot reach the nameservers)')
+  .option('--force', 'emit config even when etcd is predicted to reject the records')
   .addOption(formatOption())
   .option('--member <name>', 'emit the config of one member only')
   .option('--out <dir>', 'write one file per member into DIR instead of printing')
@@ -82,6 +83,8 @@ program
   .option('--manifest <file>', "members, advertise URLs, version, TLS and serviceName from a manifest")
   .option('--etcd-version <version>', '2.3 | 3.4 | 3.5 | 3.6 (default: the manifest\'s, else 3.5)')
   .option('--service-name <name>', '--discovery-srv-name suffix')
+  .option('--timeout <duration>', 'per query try (default: the manifest\'s, else 2s)')
+  .option('--retries <n>', 'retries per query (default: the manifest\'s, else 2)')
   .action(async (domain: string, opts, cmd: Command) => {
     const { check } = await import('./commands/check.js');
     exitCode = await check(await ctxFor(cmd), domain, opts);

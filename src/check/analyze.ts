@@ -164,8 +164,12 @@ export function analyze(g: Gathered, opts: CheckOptions): CheckReport {
           const where = `${name} SRV ${r.priority} ${r.weight} ${r.port} ${r.target}.`;
           if (r.target === '') problem = 'the null target "." means "no service here" (RFC 2782)';
           else if (isIP(r.target)) problem = 'the target is an IP address; SRV targets must be host names with A/AAAA records';
-          else if (!a?.ok) problem = 'the target has no A/AAAA record: etcd skips it silently';
           if (problem) add({ severity: 'error', code: 'target', record: where, message: `${where}: ${problem}` });
+          else if (!a?.ok) {
+            // etcd skips it silently; when it is a member's, that member's prediction says what follows.
+            problem = 'the target has no A/AAAA record: etcd skips it silently';
+            add({ severity: 'warning', code: 'target-unresolvable', record: where, message: `${where}: ${problem}` });
+          }
           if (a?.ok && a.cname) add({ severity: 'warning', code: 'cname-target', record: where, message: `${where}: the target is a CNAME to ${a.cname}; RFC 2782 forbids aliases as SRV targets` });
           if (a?.ok && a.v4.length + a.v6.length > 1) add({ severity: 'warning', code: 'multi-address', record: where, message: `${where}: the target has ${a.v4.length + a.v6.length} addresses (${addresses.join(', ')}); etcd's result then depends on answer order` });
           const k = `${r.target}:${r.port}`;

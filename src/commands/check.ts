@@ -1,17 +1,15 @@
-import { getServers } from 'node:dns';
-import { analyze, type CheckOptions } from '../check/analyze.js';
 import { discoverNameservers, findZone } from '../check/discover.js';
 import { checkJson, checkText } from '../check/format.js';
-import { gather } from '../check/gather.js';
 import { query } from '../dns/transport.js';
 import { EXIT, SrvctlError } from '../errors.js';
+import { durationMs } from '../manifest/duration.js';
 import { parseHostPort } from '../manifest/hostport.js';
 import { ETCD_VERSIONS, type EtcdVersion } from '../manifest/types.js';
-import { allSrvNames } from '../records/desired.js';
 import { hostnameProblem, normalizeName } from '../records/name.js';
 import type { NamedServer } from '../verify/verify.js';
 import type { Context } from './context.js';
 import { loadManifest } from './manifest.js';
+import { predictFromDns, requireResolver } from './predicting.js';
 
 export interface CheckFlags {
   ns?: string[];
@@ -19,14 +17,30 @@ export interface CheckFlags {
   etcdVersion?: string;
   serviceName?: string;
   timeout?: string;
+  retries?: string;
 }
 
-/** The first resolver of the system (/etc/resolv.conf), asked with recursion for discovery. */
-function systemResolver(): NamedServer {
-  const first = getServers()[0];
-  if (!first) throw new SrvctlError('dns', 'no resolver configured on this system (/etc/resolv.conf); name the nameservers with --ns');
-  const hp = parseHostPort(first, 53)!;
-  return { name: `resolver ${first}`, host: hp.host, port: hp.port };
+function parseDuration(text: string, flag: string): number {
+  if (!/^[0-9]+(\.[0-9]+)?(ms|s|m)$/.test(text)) throw new SrvctlError('usage', `${flag} "${text}" is not a duration such as 500ms, 2s or 1m`);
+  return durationMs(text);
+}
+
+function parseCount(text: string): number {
+  if (!/^\d+$/.test(text) || Number(text) > 10) throw new SrvctlError('usage', `--retries "${text}" must be a whole number from 0 to 10`);
+  return Number(text);
+}
+
+/** The zone that holds `domain`, from the first of the given nameservers that answers. */
+async function zoneFromAny(domain: string, nameservers: NamedServer[], asker: (s: NamedServer, n: string, t: string) => ReturnType<typeof query>): Promise<string> {
+  const failures: string[] = [];
+  for (const ns of nameservers) {
+    try {
+      return await findZone(domain, ns, asker);
+    } catch (e) {
+      failures.push(`${ns.host}:${ns.port}: ${(e as Error).message}`);
+    }
+  }
+  throw new SrvctlError('dns', `cannot find the zone of ${domain}: no nameserver answered`, failures);
 }
 
 export async function check(ctx: Context, domainArg: string, flags: CheckFlags): Promise<number> {
@@ -41,8 +55,8 @@ export async function check(ctx: Context, domainArg: string, flags: CheckFlags):
 
   const version = (flags.etcdVersion ?? manifest?.etcd.version ?? '3.5') as EtcdVersion;
   const serviceName = flags.serviceName ?? manifest?.etcd.serviceName ?? '';
-  const timeoutMs = manifest?.verify.timeoutMs ?? 2000;
-  const retries = manifest?.verify.retries ?? 2;
+  const timeoutMs = flags.timeout ? parseDuration(flags.timeout, '--timeout') : manifest?.verify.timeoutMs ?? 2000;
+  const retries = flags.retries !== undefined ? parseCount(flags.retries) : manifest?.verify.retries ?? 2;
   const asker = (s: NamedServer, name: string, type: string) => query(s, name, type, { timeoutMs, retries });
   const recursive = (s: NamedServer, name: string, type: string) => query(s, name, type, { timeoutMs, retries, rd: true });
 
@@ -57,34 +71,16 @@ export async function check(ctx: Context, domainArg: string, flags: CheckFlags):
     });
     const bad = nameservers.find((n) => !/^[\d.]+$|:/.test(n.host));
     if (bad) throw new SrvctlError('usage', `--ns ${bad.host}: give the nameserver's IP address`);
-    zone = await findZone(domain, nameservers[0]!, asker).catch((e) => {
-      throw new SrvctlError('dns', `cannot find the zone of ${domain} on ${nameservers[0]!.host}:${nameservers[0]!.port}: ${(e as Error).message}`);
-    });
+    zone = await zoneFromAny(domain, nameservers, asker);
   } else {
-    const resolver = systemResolver();
+    const resolver = requireResolver();
     ({ zone, nameservers } = await discoverNameservers(domain, resolver, recursive).catch((e) => {
       throw e instanceof SrvctlError ? e : new SrvctlError('dns', `cannot find the nameservers of ${domain} through ${resolver.name}: ${(e as Error).message}`);
     }));
   }
   ctx.err(`asking ${nameservers.length} nameserver(s) of zone ${zone}: ${nameservers.map((n) => `${n.name === n.host ? '' : `${n.name} `}${n.host}:${n.port}`).join(', ')}\n`);
 
-  let resolver: { server: NamedServer; ask: typeof recursive } | undefined;
-  try {
-    resolver = { server: systemResolver(), ask: recursive };
-  } catch {
-    resolver = undefined;
-  }
-  const memberHosts = (manifest?.members ?? []).map((m) => new URL(m.advertisePeerUrl).hostname).filter((h) => !/^[\d.]+$|^\[/.test(h));
-  const gathered = await gather(domain, zone, nameservers, allSrvNames(domain, serviceName), asker, resolver, memberHosts);
-  const opts: CheckOptions = {
-    version,
-    serviceName,
-    token: manifest?.etcd.token ?? 'etcd-cluster',
-    tls: manifest?.etcd.tls,
-    clientSrv: manifest?.etcd.clientSrv,
-    members: manifest?.members.map((m) => ({ name: m.name, host: m.host, peerPort: m.peerPort, state: m.state, advertisePeerUrls: [m.advertisePeerUrl] })),
-  };
-  const report = analyze(gathered, opts);
+  const report = await predictFromDns({ domain, zone, nameservers, version, serviceName, timeoutMs, retries, manifest });
   ctx.out(checkText(report, ctx.paint));
   if (ctx.json) ctx.emit(checkJson(report));
   if (report.findings.some((f) => f.severity === 'error')) return EXIT.failure;

@@ -10,6 +10,8 @@ import { expectationsFor, waitForAgreement, type VerifyReport } from '../verify/
 import type { Context } from './context.js';
 import { loadManifest } from './manifest.js';
 import { verifyNameservers } from './nameservers.js';
+import { predictFromDns } from './predicting.js';
+import { checkJson, checkText } from '../check/format.js';
 import { emitConfigs } from './output.js';
 import { planFor } from './planning.js';
 import { parseFormat, type RenderFlags } from './render.js';
@@ -18,6 +20,7 @@ export interface SyncFlags extends RenderFlags {
   yes?: boolean;
   dryRun?: boolean;
   verify?: boolean; // commander's --no-verify sets false
+  force?: boolean;
 }
 
 export async function sync(ctx: Context, file: string, flags: SyncFlags): Promise<number> {
@@ -51,8 +54,9 @@ export async function sync(ctx: Context, file: string, flags: SyncFlags): Promis
     report.applied = hasChanges(plan);
 
     if (flags.verify === false) {
-      ctx.err(ctx.errPaint.change('warning: --no-verify: no nameserver was asked whether it serves the records\n'));
+      ctx.err(ctx.errPaint.change('warning: --no-verify: no nameserver was asked whether it serves the records, and no etcd prediction was made\n'));
       report.verify = null;
+      report.prediction = null;
     } else {
       const after = applyToRecords(actual, plan);
       const rrsets = [...desired, ...plan.changes.filter((c) => !c.marker && c.before).map((c) => c.before!)];
@@ -75,6 +79,31 @@ export async function sync(ctx: Context, file: string, flags: SyncFlags): Promis
       report.verify = verifyJson(verified);
       if (!verified.ok) {
         throw new SrvctlError('verify', `not every nameserver answered the desired records within ${manifest.verify.waitMs / 1000}s (see the table above); no config emitted`, [], report);
+      }
+
+      // What etcd will compute from what DNS now says, before anyone boots with this config.
+      const prediction = await predictFromDns({
+        domain: manifest.domain,
+        zone: manifest.provider.zone,
+        nameservers,
+        version: manifest.etcd.version,
+        serviceName: manifest.etcd.serviceName,
+        timeoutMs: manifest.verify.timeoutMs,
+        retries: manifest.verify.retries,
+        manifest,
+      });
+      report.prediction = checkJson(prediction);
+      const errors = prediction.findings.filter((f) => f.severity === 'error');
+      if (errors.length) {
+        ctx.err(`\n${checkText(prediction, ctx.errPaint)}`);
+        if (!flags.force) {
+          throw new SrvctlError('prediction', `etcd ${manifest.etcd.version} would not bootstrap the intended cluster from these records (see above); no config emitted. --force emits it anyway`, errors.map((f) => f.message), report);
+        }
+        ctx.err(ctx.errPaint.change('warning: --force: emitting config that etcd is predicted to reject\n'));
+      } else {
+        const c = prediction.cluster.formed!;
+        ctx.err(`\netcd ${manifest.etcd.version} prediction: every member finds itself; a ${c.size}-member cluster forms (cluster ID ${c.clusterId}).\n`);
+        for (const w of prediction.findings) ctx.err(ctx.errPaint.change(`  ! ${w.message}\n`));
       }
     }
 
