@@ -62,6 +62,8 @@ async function main() {
     await rm(dir, { recursive: true, force: true });
   }
 
+  rows.push(...(await checkBench()));
+
   const lines = [
     '# Benchmarks',
     '',
@@ -75,6 +77,47 @@ async function main() {
   ];
   await writeFile(join(ROOT, 'BENCHMARKS.md'), lines.join('\n'));
   process.stdout.write(lines.join('\n'));
+}
+
+/** srvctl check of a 5-member cluster on two local nameservers vs a dig script making the same lookups. */
+async function checkBench(): Promise<Row[]> {
+  const { Authority } = await import('../src/dns/authority.js');
+  const { startServer } = await import('../src/dns/server.js');
+  const { parseZone } = await import('../src/dns/zonefile.js');
+  const members = [1, 2, 3, 4, 5];
+  const zone = [
+    '$ORIGIN example.com.',
+    '$TTL 300',
+    '@ IN SOA ns1 hostmaster 1 3600 600 604800 300',
+    '@ IN NS ns1',
+    'ns1 IN A 127.0.0.1',
+    ...members.map((i) => `_etcd-server-ssl._tcp.coreos IN SRV 0 0 2380 node${i}.coreos`),
+    ...members.map((i) => `_etcd-client-ssl._tcp.coreos IN SRV 0 0 2379 node${i}.coreos`),
+    ...members.map((i) => `node${i}.coreos IN A 10.0.0.${i}`),
+  ].join('\n');
+  const records = parseZone(zone, 'example.com').records;
+  const servers = await Promise.all([0, 1].map(() => startServer(new Authority('example.com', records), { host: '127.0.0.1', port: 0 })));
+  const dir = await mkdtemp(join(tmpdir(), 'srvctl-bench-check-'));
+  try {
+    const names = ['_etcd-server-ssl', '_etcd-server', '_etcd-client-ssl', '_etcd-client'].map((n) => `${n}._tcp.coreos.example.com`);
+    // The same lookups srvctl makes: per nameserver the SOA, four SRV names, A and AAAA per target.
+    const digs = servers.flatMap((s) => [
+      `dig @127.0.0.1 -p ${s.port} +norec +short example.com SOA`,
+      ...names.map((n) => `dig @127.0.0.1 -p ${s.port} +norec +short ${n} SRV`),
+      ...members.flatMap((i) => ['A', 'AAAA'].map((t) => `dig @127.0.0.1 -p ${s.port} +norec +short node${i}.coreos.example.com ${t}`)),
+    ]);
+    const script = join(dir, 'dig.sh');
+    await writeFile(script, `#!/bin/sh\nset -e\n${digs.join(' >/dev/null\n')} >/dev/null\n`);
+    const digMs = await median('sh', [script]);
+    const args = [CLI, 'check', 'coreos.example.com', '--etcd-version', '3.4', ...servers.flatMap((s) => ['--ns', `127.0.0.1:${s.port}`])];
+    const checkMs = await median(process.execPath, args);
+    return [
+      { what: `srvctl check, 5 members on 2 local nameservers (${digs.length} lookups + zone discovery)`, ms: checkMs, yardstick: `sh script running dig for the same ${digs.length} lookups`, yardstickMs: digMs },
+    ];
+  } finally {
+    await Promise.all(servers.map((s) => s.close()));
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 await main();
