@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, closeSync, readFileSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Bind } from './bind.js';
 import { ROOT, run } from './run.js';
 
 /**
@@ -27,7 +28,7 @@ export interface MemberResult {
 export class EtcdBed {
   readonly ns: string;
   readonly dir: string;
-  private named?: ChildProcess;
+  private named?: Bind;
   private members: { spec: MemberSpec; child: ChildProcess; logFile: string; exited: boolean; code: number | null }[] = [];
 
   constructor(tag: string) {
@@ -56,36 +57,11 @@ export class EtcdBed {
     }
   }
 
-  /** (Re)starts BIND with this zone text, waits until it answers the SOA. */
+  /** (Re)starts BIND inside the namespace on 127.0.0.1:53 with this zone. */
   async serveZone(zoneText: string): Promise<void> {
     await this.stopNamed();
-    writeFileSync(join(this.dir, 'zone'), zoneText);
-    writeFileSync(
-      join(this.dir, 'named.conf'),
-      `options {
-  directory "${this.dir}";
-  listen-on port 53 { 127.0.0.1; };
-  listen-on-v6 { none; };
-  recursion no;
-  notify no;
-  dnssec-validation no;
-  pid-file none;
-  session-keyfile none;
-};
-controls { };
-zone "${DOMAIN}" { type primary; file "${join(this.dir, 'zone')}"; };
-`,
-    );
-    const log = openSync(join(this.dir, 'named.log'), 'w');
-    this.named = spawn('ip', ['netns', 'exec', this.ns, 'named', '-g', '-c', join(this.dir, 'named.conf')], { stdio: ['ignore', log, log] });
-    closeSync(log);
-    for (let i = 0; i < 50; i++) {
-      const r = await this.exec(['dig', '@127.0.0.1', DOMAIN, 'SOA', '+norec', '+time=1', '+tries=1', '+short']);
-      if (r.code === 0 && r.stdout.trim()) return;
-      if (this.named.exitCode !== null) break;
-      await new Promise((res) => setTimeout(res, 100));
-    }
-    throw new Error(`BIND did not come up:\n${readFileSync(join(this.dir, 'named.log'), 'utf8')}`);
+    this.named = new Bind({ zone: DOMAIN, zoneText, port: 53, prefix: ['ip', 'netns', 'exec', this.ns], dir: this.dir });
+    await this.named.start();
   }
 
   startMembers(specs: MemberSpec[], token: string): void {
@@ -181,12 +157,7 @@ zone "${DOMAIN}" { type primary; file "${join(this.dir, 'zone')}"; };
   private async stopNamed(): Promise<void> {
     const named = this.named;
     this.named = undefined;
-    if (!named || named.exitCode !== null) return;
-    await new Promise<void>((res) => {
-      named.once('exit', () => res());
-      named.kill('SIGTERM');
-      setTimeout(() => named.kill('SIGKILL'), 3000);
-    });
+    await named?.stop();
   }
 
   /** Runs srvctl inside the namespace, as an operator on that network would. */

@@ -1,0 +1,232 @@
+import { randomInt } from 'node:crypto';
+import { lookup } from 'node:dns/promises';
+import { promises as fs } from 'node:fs';
+import { isIP } from 'node:net';
+import { decodeMessage, rcodeName } from '../src/dns/codec.js';
+import { tcpExchange } from '../src/dns/tcp.js';
+import { query, serverLabel, type Server } from '../src/dns/transport.js';
+import { parseSecret, signMessage, TsigStream, verifyResponse, type TsigAlgorithm, type TsigKey } from '../src/dns/tsig.js';
+import { encodeAxfrQuery, encodeUpdate, type RRsetState } from '../src/dns/update.js';
+import { SrvctlError } from '../src/errors.js';
+import type { Manifest } from '../src/manifest/types.js';
+import type { Plan } from '../src/plan/plan.js';
+import { isSubdomain, normalizeName } from '../src/records/name.js';
+import { rrsetKey, type Rec } from '../src/records/record.js';
+import type { ApplyResult, Nameserver, Provider, ProviderContext } from './provider.js';
+
+const TIMEOUT_MS = 10_000;
+const READ_TYPES = ['SRV', 'TXT', 'A', 'AAAA', 'CNAME'];
+
+/** The TSIG secret from the environment or a file only its owner can read; never echoed. */
+export async function loadTsigKey(tsig: Record<string, unknown>, env: ProviderContext['env']): Promise<TsigKey> {
+  const name = normalizeName(String(tsig.name));
+  const algorithm = (tsig.algorithm ?? 'hmac-sha256') as TsigAlgorithm;
+  let text: string;
+  if (typeof tsig.secretEnv === 'string') {
+    const v = env[tsig.secretEnv];
+    if (!v) throw new SrvctlError('provider', `environment variable ${tsig.secretEnv} (provider.tsig.secretEnv) is not set: it must hold the TSIG secret of key ${name}`);
+    text = v;
+  } else {
+    const file = String(tsig.secretFile);
+    let st;
+    try {
+      st = await fs.stat(file);
+    } catch (e) {
+      throw new SrvctlError('provider', `cannot read provider.tsig.secretFile ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+    }
+    if (st.mode & 0o077) {
+      throw new SrvctlError('provider', `provider.tsig.secretFile ${file} is readable by others (mode ${(st.mode & 0o777).toString(8)}): run chmod 600 ${file}`);
+    }
+    text = (await fs.readFile(file, 'utf8')).trim();
+    // tsig-keygen writes a key clause; accept it as well as the bare secret.
+    const clause = /secret\s+"([^"]+)"/.exec(text);
+    if (clause) text = clause[1]!;
+  }
+  try {
+    return { name, algorithm, secret: parseSecret(text, typeof tsig.secretEnv === 'string' ? `environment variable ${tsig.secretEnv}` : `secretFile ${String(tsig.secretFile)}`) };
+  } catch (e) {
+    throw new SrvctlError('provider', (e as Error).message);
+  }
+}
+
+function unsignedFailure(rcode: string, tsigError: string | undefined, key: TsigKey, server: Server, zone: string): string {
+  const where = serverLabel(server);
+  switch (tsigError) {
+    case 'BADSIG':
+      return `${where} rejected the signature of key ${key.name} (BADSIG): the secret does not match the server's copy of the key`;
+    case 'BADKEY':
+      return `${where} does not know key ${key.name} (BADKEY): check tsig.name and tsig.algorithm against the server's key clause`;
+    case 'BADTIME':
+      return `${where} rejected the request time (BADTIME): this clock and the server's differ by more than 5 minutes`;
+  }
+  switch (rcode) {
+    case 'REFUSED':
+      return `${where} refused the update (REFUSED): key ${key.name} has no update rights for these names in zone ${zone} (update-policy / allow-update)`;
+    case 'NOTAUTH':
+      return `${where} is not authoritative for zone ${zone} or rejected key ${key.name} (NOTAUTH)`;
+    case 'NOTZONE':
+      return `${where}: a name in the update is outside zone ${zone} (NOTZONE)`;
+    case 'SERVFAIL':
+      return `${where} failed to apply the update (SERVFAIL): see the server's log`;
+    case 'YXRRSET':
+    case 'NXRRSET':
+    case 'YXDOMAIN':
+    case 'NXDOMAIN':
+      return `the records at ${where} changed since the plan (prerequisite failed: ${rcode}); nothing was changed. Run srvctl again`;
+    default:
+      return `${where} answered ${rcode}`;
+  }
+}
+
+class Rfc2136Provider implements Provider {
+  readonly type = 'rfc2136';
+  readonly capabilities = { atomicApply: true, comments: false };
+  readonly description: string;
+  private snapshot = new Map<string, Rec[]>();
+
+  constructor(
+    private readonly server: Server,
+    private readonly zone: string,
+    private readonly key: TsigKey,
+    private readonly ctx: ProviderContext,
+  ) {
+    this.description = `zone ${zone} on ${serverLabel(server)} (RFC 2136, TSIG key ${key.name})`;
+  }
+
+  private now(): number {
+    return Math.floor(this.ctx.now().getTime() / 1000);
+  }
+
+  /** The whole zone by AXFR signed with the key, or null when the server will not transfer it. */
+  private async axfr(): Promise<Rec[] | null> {
+    const { signed, mac } = signMessage(encodeAxfrQuery(randomInt(65536), this.zone), this.key, this.now());
+    const stream = new TsigStream(this.key, mac);
+    const records: Rec[] = [];
+    let soaSeen = 0;
+    let refusal: string | null = null;
+    try {
+      await tcpExchange(this.server, signed, TIMEOUT_MS, (buf) => {
+        const msg = decodeMessage(buf);
+        if (msg.rcode !== 0) {
+          refusal = rcodeName(msg.rcode);
+          return true;
+        }
+        const problem = stream.feed(buf, this.now());
+        if (problem) throw new SrvctlError('provider', `zone transfer from ${serverLabel(this.server)}: ${problem}`);
+        for (const r of msg.answers) {
+          if (r.type === 'SOA') soaSeen++;
+          if (soaSeen < 2 || r.type !== 'SOA') records.push(r);
+        }
+        return soaSeen >= 2;
+      });
+    } catch (e) {
+      if (e instanceof SrvctlError) throw e;
+      throw new SrvctlError('provider', `zone transfer from ${serverLabel(this.server)}: ${(e as Error).message}`);
+    }
+    if (refusal) {
+      this.ctx.debug(`AXFR of ${this.zone} from ${serverLabel(this.server)} answered ${refusal}; reading the managed names with queries instead`);
+      return null;
+    }
+    if (!stream.complete()) throw new SrvctlError('provider', `zone transfer from ${serverLabel(this.server)} did not end on a signed message`);
+    this.ctx.debug(`read ${records.length} records of ${this.zone} by AXFR (TSIG verified)`);
+    return records;
+  }
+
+  private async byQueries(names: readonly string[]): Promise<Rec[]> {
+    const out: Rec[] = [];
+    for (const name of names) {
+      for (const type of READ_TYPES) {
+        let a;
+        try {
+          a = await query(this.server, name, type, { timeoutMs: 2000, retries: 2 });
+        } catch (e) {
+          throw new SrvctlError('provider', `reading ${name} ${type} from ${serverLabel(this.server)}: ${(e as Error).message}`);
+        }
+        if (a.rcode !== 'NOERROR' && a.rcode !== 'NXDOMAIN') throw new SrvctlError('provider', `${serverLabel(this.server)} answered ${a.rcode} for ${name} ${type}`);
+        if (!a.aa) throw new SrvctlError('provider', `${serverLabel(this.server)} is not authoritative for ${name} (no AA flag): is it the primary of ${this.zone}?`);
+        out.push(...a.answers.filter((r) => r.name === name && r.type === type));
+      }
+    }
+    this.ctx.debug(`read ${names.length} managed names from ${serverLabel(this.server)} with direct queries`);
+    return out;
+  }
+
+  async read(names: readonly string[]): Promise<Rec[]> {
+    const wanted = new Set(names);
+    const all = (await this.axfr())?.filter((r) => wanted.has(r.name)) ?? (await this.byQueries(names));
+    for (const r of all) {
+      const k = rrsetKey(r);
+      this.snapshot.set(k, [...(this.snapshot.get(k) ?? []).filter((x) => x.rdata !== r.rdata), r]);
+    }
+    for (const name of names) for (const type of READ_TYPES) if (!this.snapshot.has(`${name}\t${type}`)) this.snapshot.set(`${name}\t${type}`, []);
+    return all;
+  }
+
+  async apply(plan: Plan): Promise<ApplyResult> {
+    if (plan.changes.length === 0) return { applied: 0, notes: [] };
+    const touched = new Map<string, RRsetState>();
+    for (const c of plan.changes) {
+      for (const r of [c.before, c.after]) {
+        if (!r) continue;
+        const k = rrsetKey(r);
+        if (!touched.has(k)) touched.set(k, { name: r.name, type: r.type, records: this.snapshot.get(k) ?? [] });
+      }
+    }
+    const deletes = plan.changes.filter((c) => c.before).map((c) => c.before!);
+    const adds = plan.changes.filter((c) => c.after).map((c) => c.after!);
+    const id = randomInt(65536);
+    const { signed, mac } = signMessage(encodeUpdate(id, { zone: this.zone, prerequisites: [...touched.values()], deletes, adds }), this.key, this.now());
+    let reply: Buffer | undefined;
+    try {
+      await tcpExchange(this.server, signed, TIMEOUT_MS, (buf) => {
+        if (buf.readUInt16BE(0) !== id) return false;
+        reply = buf;
+        return true;
+      });
+    } catch (e) {
+      throw new SrvctlError('provider', `update of ${this.zone} on ${serverLabel(this.server)}: ${(e as Error).message}; nothing is known to have changed, run srvctl again`);
+    }
+    const rcode = rcodeName(reply![3]! & 0x0f);
+    const verdict = verifyResponse(reply!, this.key, mac, this.now());
+    if (rcode !== 'NOERROR') throw new SrvctlError('provider', unsignedFailure(rcode, verdict.ok ? undefined : verdict.tsigError, this.key, this.server, this.zone));
+    if (!verdict.ok) throw new SrvctlError('provider', `${serverLabel(this.server)} answered NOERROR but ${verdict.problem}: the update may have been applied by someone else's server; run srvctl plan`);
+    for (const k of touched.keys()) this.snapshot.delete(k);
+    return { applied: plan.changes.length, notes: [`sent one signed UPDATE (${deletes.length} deletions, ${adds.length} additions, ${touched.size} RRsets as prerequisites) to ${serverLabel(this.server)}`] };
+  }
+
+  /** The zone's NS set, asked of the primary; an NS at the primary's address is asked on its port. */
+  async nameservers(): Promise<Nameserver[]> {
+    const a = await query(this.server, this.zone, 'NS', { timeoutMs: 2000, retries: 2 });
+    const hosts = a.answers.filter((r) => r.type === 'NS').map((r) => normalizeName(r.rdata));
+    const out: Nameserver[] = [];
+    for (const host of hosts) {
+      let addrs: string[] = [];
+      if (isSubdomain(host, this.zone)) {
+        for (const type of ['A', 'AAAA']) addrs.push(...(await query(this.server, host, type, { timeoutMs: 2000, retries: 2 })).answers.filter((r) => r.type === type).map((r) => r.rdata));
+      } else {
+        addrs = (await lookup(host, { all: true }).catch(() => [])).map((x) => x.address);
+      }
+      for (const address of addrs) out.push({ name: host, host: address, port: address === this.server.host ? this.server.port : 53 });
+    }
+    if (out.length === 0) {
+      this.ctx.debug(`the NS set of ${this.zone} has no usable address; verifying on the primary ${serverLabel(this.server)} only`);
+      return [{ name: 'primary', host: this.server.host, port: this.server.port }];
+    }
+    return out;
+  }
+}
+
+export async function create(manifest: Manifest, ctx: ProviderContext) {
+  const o = manifest.provider.options;
+  const port = typeof o.port === 'number' ? o.port : 53;
+  let host = String(o.server);
+  if (!isIP(host)) {
+    try {
+      host = (await lookup(host)).address;
+    } catch (e) {
+      throw new SrvctlError('provider', `cannot resolve provider.server ${String(o.server)}: ${(e as Error).message}`);
+    }
+  }
+  const key = await loadTsigKey(o.tsig as Record<string, unknown>, ctx.env);
+  return new Rfc2136Provider({ host, port }, manifest.provider.zone, key, ctx) as Provider;
+}
