@@ -9,6 +9,7 @@ import type { Provider, ProviderContext, ProviderFactory } from './provider.js';
 const loaders: Record<string, () => Promise<{ create: ProviderFactory }>> = {
   zonefile: () => import('./zonefile.js'),
   rfc2136: () => import('./rfc2136.js'),
+  powerdns: () => import('./powerdns.js'),
 };
 
 export async function openProvider(manifest: Manifest, ctx: ProviderContext): Promise<Provider> {

@@ -1,0 +1,122 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { openProvider } from '../../providers/index.js';
+import { requireManifest } from '../../src/manifest/load.js';
+import { diff } from '../../src/plan/diff.js';
+import { readManaged } from '../../src/plan/gather.js';
+import type { Plan } from '../../src/plan/plan.js';
+import { desiredRecords } from '../../src/records/desired.js';
+import { rec } from '../../src/records/record.js';
+import { dig } from '../support/dig.js';
+import { PowerDns } from '../support/pdns.js';
+import { scratch, srvctl } from '../support/run.js';
+
+function manifestText(pdns: PowerDns, extra = ''): string {
+  return `version: 1
+cluster: prod-etcd
+domain: coreos.example.com
+provider:
+  type: powerdns
+  zone: example.com
+  url: ${pdns.url}
+  apiKeyEnv: PDNS_TEST_KEY
+${extra}members:
+  - { name: node1, host: node1.coreos.example.com, ipv4: 10.0.0.1 }
+  - { name: node2, host: node2.coreos.example.com, ipv4: 10.0.0.2 }
+  - { name: node3, host: node3.coreos.example.com, ipv4: 10.0.0.3, ipv6: "2001:db8::3" }
+verify: { nameservers: ["127.0.0.1:${pdns.dnsPort}"], wait: 10s, timeout: 500ms }
+`;
+}
+
+describe('powerdns provider against a real PowerDNS (gsqlite3, API)', function () {
+  this.timeout(60_000);
+  let pdns: PowerDns;
+  let manifest: string;
+  let cleanup: () => Promise<void>;
+  const env = () => ({ PDNS_TEST_KEY: pdns.apiKey });
+
+  beforeEach(async () => {
+    pdns = new PowerDns();
+    await pdns.start('example.com', [{ name: 'ns1.example.com', type: 'A', ttl: 3600, content: ['127.0.0.1'] }]);
+    const s = await scratch();
+    cleanup = s.cleanup;
+    manifest = join(s.dir, 'cluster.yaml');
+    writeFileSync(manifest, manifestText(pdns));
+  });
+  afterEach(async () => {
+    await pdns.dispose();
+    await cleanup();
+  });
+
+  it('sync creates the records in one PATCH, dig sees them with aa, a second sync changes nothing', async () => {
+    const r = await srvctl(['sync', manifest, '--yes', '--verbose'], { env: env() });
+    assert.equal(r.code, 0, r.stderr + pdns.log());
+    assert.match(r.stderr, /sent one PATCH with \d+ RRset\(s\)/);
+    const d = await dig('127.0.0.1', pdns.dnsPort, '_etcd-server._tcp.coreos.example.com', 'SRV');
+    assert.ok(d.flags.includes('aa'));
+    assert.equal(d.answers.length, 3);
+    assert.deepEqual((await dig('127.0.0.1', pdns.dnsPort, 'node3.coreos.example.com', 'AAAA')).answers.map((a) => a.rdata), ['2001:db8::3']);
+    const again = await srvctl(['sync', manifest, '--yes', '--verbose'], { env: env() });
+    assert.equal(again.code, 0);
+    assert.match(again.stderr, /No changes\./);
+    assert.doesNotMatch(again.stderr, /PATCH/);
+    for (const o of [r.stdout, r.stderr, again.stdout, again.stderr]) assert.ok(!o.includes(pdns.apiKey), 'the API key appeared in the output');
+  });
+
+  it('foreign TXT and SRV records inside managed RRsets survive every sync, including a shrink', async () => {
+    await pdns.patch('example.com', [
+      { name: '_etcd-server._tcp.coreos.example.com', type: 'TXT', ttl: 300, content: ['"hand-written note"'] },
+      { name: '_etcd-client._tcp.coreos.example.com', type: 'SRV', ttl: 300, content: ['0 0 2379 extra.coreos.example.com.'] },
+    ]);
+    for (let i = 0; i < 2; i++) assert.equal((await srvctl(['sync', manifest, '--yes'], { env: env() })).code, 0);
+    writeFileSync(manifest, manifestText(pdns).replace(/  - \{ name: node3.*\n/, ''));
+    const shrink = await srvctl(['sync', manifest, '--yes'], { env: env() });
+    assert.equal(shrink.code, 0, shrink.stderr);
+    const txt = await dig('127.0.0.1', pdns.dnsPort, '_etcd-server._tcp.coreos.example.com', 'TXT');
+    assert.ok(txt.answers.some((a) => a.rdata === '"hand-written note"'));
+    const client = await dig('127.0.0.1', pdns.dnsPort, '_etcd-client._tcp.coreos.example.com', 'SRV');
+    assert.deepEqual(client.answers.map((a) => a.rdata).sort(), ['0 0 2379 extra.coreos.example.com.', '0 0 2379 node1.coreos.example.com.', '0 0 2379 node2.coreos.example.com.']);
+    assert.equal((await dig('127.0.0.1', pdns.dnsPort, 'node3.coreos.example.com', 'A')).answers.length, 0);
+  });
+
+  it('a change between plan and apply stops the apply; the next sync converges', async () => {
+    const m = requireManifest(manifest, manifestText(pdns)).manifest;
+    const provider = await openProvider(m, { env: env(), debug: () => undefined, now: () => new Date() });
+    const { actual } = await readManaged(m, (n) => provider.read(n));
+    const plan = diff(desiredRecords(m), actual, m.cluster, m.provider.zone);
+    await pdns.patch('example.com', [{ name: '_etcd-server._tcp.coreos.example.com', type: 'SRV', ttl: 300, content: ['0 0 2380 sneaky.coreos.example.com.'] }]);
+    await assert.rejects(provider.apply(plan), /_etcd-server\._tcp\.coreos\.example\.com SRV changed at PowerDNS since the plan; nothing was changed/);
+    const r = await srvctl(['sync', manifest, '--yes', '--force'], { env: env() });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((await dig('127.0.0.1', pdns.dnsPort, '_etcd-server._tcp.coreos.example.com', 'SRV')).answers.length, 4);
+  });
+
+  it('401, 404 and 422 become clear messages; a stopped server too; exit 1 and no key shown', async () => {
+    const wrong = await srvctl(['sync', manifest, '--yes'], { env: { PDNS_TEST_KEY: 'not-the-key' } });
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /rejected the API key from PDNS_TEST_KEY \(401\)/);
+    writeFileSync(manifest, manifestText(pdns).replace('  zone: example.com', '  zone: example.com\n  serverId: nope'));
+    const missing = await srvctl(['plan', manifest], { env: env() });
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /PowerDNS server "nope" at .* has no zone example\.com\. \(404/);
+
+    const m = requireManifest(manifest, manifestText(pdns)).manifest;
+    const provider = await openProvider(m, { env: env(), debug: () => undefined, now: () => new Date() });
+    await provider.read(['bad.coreos.example.com']);
+    const bad: Plan = { owner: 'prod-etcd', zone: 'example.com', conflicts: [], unchanged: [], changes: [{ action: 'create', marker: false, after: rec('bad.coreos.example.com', 'MX', 300, 'not an mx') }] };
+    await assert.rejects(provider.apply(bad), /PowerDNS refused the change \(422\): Record bad\.coreos\.example\.com\.\/MX 'not an mx'/);
+
+    await pdns.stop();
+    writeFileSync(manifest, manifestText(pdns));
+    const down = await srvctl(['plan', manifest], { env: env() });
+    assert.equal(down.code, 1);
+    assert.match(down.stderr, /connection refused \(is pdns_server running with api=yes\?\)/);
+    for (const o of [wrong.stdout, wrong.stderr, missing.stderr, down.stderr]) {
+      assert.ok(!o.includes(pdns.apiKey));
+      assert.doesNotMatch(o, /\n\s+at .+:\d+:\d+/);
+    }
+    const unset = await srvctl(['plan', manifest]);
+    assert.match(unset.stderr, /environment variable PDNS_TEST_KEY \(provider\.apiKeyEnv\) is not set/);
+  });
+});
