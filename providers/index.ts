@@ -10,6 +10,7 @@ const loaders: Record<string, () => Promise<{ create: ProviderFactory }>> = {
   zonefile: () => import('./zonefile.js'),
   rfc2136: () => import('./rfc2136.js'),
   powerdns: () => import('./powerdns.js'),
+  cloudflare: () => import('./cloudflare.js'),
 };
 
 export async function openProvider(manifest: Manifest, ctx: ProviderContext): Promise<Provider> {
