@@ -65,6 +65,11 @@ program
   .option('--dry-run', 'stop after the plan')
   .option('--no-verify', 'skip the DNS proof and the etcd prediction (for hosts that cannot reach the nameservers)')
   .option('--force', 'emit config even when etcd is predicted to reject the records')
+  .option('--etcd-endpoints <urls>', 'client URLs of the running cluster: members marked existing are added (member add) before their records')
+  .option('--cacert <file>', 'CA bundle for https etcd endpoints')
+  .option('--cert <file>', 'client certificate for etcd')
+  .option('--key <file>', 'client key for etcd')
+  .option('--insecure-skip-tls-verify', 'accept self-signed etcd certificates (auto-tls clusters)')
   .addOption(formatOption())
   .option('--member <name>', 'emit the config of one member only')
   .option('--out <dir>', 'write one file per member into DIR instead of printing')
@@ -88,6 +93,23 @@ program
   .action(async (domain: string, opts, cmd: Command) => {
     const { check } = await import('./commands/check.js');
     exitCode = await check(await ctxFor(cmd), domain, opts);
+  });
+
+program
+  .command('drift')
+  .description('for many manifests: provider vs manifest, every nameserver vs manifest, and the live member list vs DNS (exit 0 none, 2 drift, 1 failure)')
+  .argument('<path...>', 'manifests or directories holding them (searched recursively)')
+  .option('--etcd', "also compare the running cluster's member list, found through _etcd-client SRV records")
+  .option('--etcd-endpoints <urls>', 'client URLs of the running cluster, comma-separated (one manifest)')
+  .option('--cacert <file>', 'CA bundle for https etcd endpoints')
+  .option('--cert <file>', 'client certificate for etcd')
+  .option('--key <file>', 'client key for etcd')
+  .option('--insecure-skip-tls-verify', 'accept self-signed etcd certificates (auto-tls clusters)')
+  .option('--prom-file <path>', 'write Prometheus textfile-collector metrics here (atomically)')
+  .option('--concurrency <n>', 'clusters checked at once', '4')
+  .action(async (paths: string[], opts, cmd: Command) => {
+    const { drift } = await import('./commands/drift.js');
+    exitCode = await drift(await ctxFor(cmd), paths, opts);
   });
 
 program

@@ -15,8 +15,37 @@ import { checkJson, checkText } from '../check/format.js';
 import { emitConfigs } from './output.js';
 import { planFor } from './planning.js';
 import { parseFormat, type RenderFlags } from './render.js';
+import { memberAdd, memberList, type EtcdTls } from './etcd-gateway.js';
+import type { Manifest } from '../manifest/types.js';
 
-export interface SyncFlags extends RenderFlags {
+function peerKey(url: string): string {
+  const u = new URL(url);
+  return `${u.protocol}//${u.hostname.toLowerCase()}:${u.port}`;
+}
+
+/**
+ * Members marked `existing` that the running cluster does not know yet are added with
+ * `member add` before their records are published, so the running cluster never sees DNS
+ * that disagrees with its membership.
+ */
+async function joinMembers(ctx: Context, manifest: Manifest, flags: SyncFlags): Promise<void> {
+  const joining = manifest.members.filter((m) => m.state === 'existing');
+  if (!flags.etcdEndpoints) {
+    if (joining.length) ctx.err(ctx.errPaint.change(`warning: ${joining.map((m) => m.name).join(', ')} marked existing: add them to the running cluster (etcdctl member add) before they start, or pass --etcd-endpoints and srvctl does it\n`));
+    return;
+  }
+  const endpoints = flags.etcdEndpoints.split(',').map((e) => e.trim()).filter(Boolean);
+  const live = await memberList(endpoints, flags);
+  const known = new Set(live.flatMap((m) => m.peerURLs.map(peerKey)));
+  for (const m of joining) {
+    if (known.has(peerKey(m.advertisePeerUrl))) continue;
+    const added = await memberAdd(endpoints, [m.advertisePeerUrl], flags);
+    ctx.err(`added ${m.name} (${m.advertisePeerUrl}) to the running cluster as member ${added.id}; it must start with initial-cluster-state: existing\n`);
+  }
+}
+
+export interface SyncFlags extends RenderFlags, EtcdTls {
+  etcdEndpoints?: string;
   yes?: boolean;
   dryRun?: boolean;
   verify?: boolean; // commander's --no-verify sets false
@@ -47,10 +76,12 @@ export async function sync(ctx: Context, file: string, flags: SyncFlags): Promis
           return EXIT.failure;
         }
       }
+      await joinMembers(ctx, manifest, flags);
       const result = await provider.apply(plan);
       for (const n of result.notes) ctx.err(`${n}\n`);
       ctx.err(`Applied ${result.applied} change(s).\n`);
     }
+    else if (flags.etcdEndpoints) await joinMembers(ctx, manifest, flags);
     report.applied = hasChanges(plan);
 
     if (flags.verify === false) {

@@ -52,6 +52,7 @@ export function interpret(file: string, raw: Raw, src: SourceMap): { manifest: M
       'etcd 3.4 reads only _etcd-server-ssl SRV records (a bug never fixed in 3.4, etcd-io/etcd#11321): a plain-http cluster cannot bootstrap from DNS on 3.4; set etcd.tls: true or use 3.5+',
     );
   }
+  if (etcdRaw.autoTls && !tls) warning(['etcd', 'autoTls'], 'autoTls has no effect without tls: true');
   if (version === '2.3' && serviceName) {
     error(['etcd', 'serviceName'], 'etcd 2.3 has no --discovery-srv-name; serviceName needs etcd 3.4 or later');
   }
@@ -113,7 +114,7 @@ export function interpret(file: string, raw: Raw, src: SourceMap): { manifest: M
     cluster: raw.cluster,
     domain,
     ttl: raw.ttl ?? 300,
-    etcd: { version, tls, serviceName, token: etcdRaw.token ?? raw.cluster, clientSrv: etcdRaw.clientSrv ?? true },
+    etcd: { version, tls, serviceName, token: etcdRaw.token ?? raw.cluster, clientSrv: etcdRaw.clientSrv ?? true, autoTls: etcdRaw.autoTls ?? false },
     provider: { type, zone, options },
     members,
     verify: {

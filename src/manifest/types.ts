@@ -39,6 +39,7 @@ export interface Manifest {
     serviceName: string;
     token: string;
     clientSrv: boolean;
+    autoTls: boolean;
   };
   provider: ProviderConfig;
   members: Member[];

@@ -39,7 +39,9 @@ export function memberSettings(m: Manifest, member: Member, opts: RenderOptions 
     ['listen-client-urls', `${s}://0.0.0.0:${member.clientPort}`],
     ['listen-peer-urls', `${s}://${member.ipv4 ?? (member.ipv6 ? `[${member.ipv6}]` : '0.0.0.0')}:${member.peerPort}`],
   );
-  if (m.etcd.tls) {
+  if (m.etcd.tls && m.etcd.autoTls) {
+    out.push(['auto-tls', 'true'], ['peer-auto-tls', 'true']);
+  } else if (m.etcd.tls) {
     const dir = opts.certDir ?? '/etc/ssl/etcd';
     out.push(
       ['cert-file', `${dir}/${member.name}.crt`],
