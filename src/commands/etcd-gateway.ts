@@ -65,6 +65,19 @@ export function memberList(endpoints: readonly string[], tls: EtcdTls, timeoutMs
   return firstAnswer(endpoints, 'etcd member list', async (e) => ((await post(e, 'v3/cluster/member/list', {}, tls, timeoutMs)) as { members?: GatewayMember[] }).members?.map(toLive) ?? []);
 }
 
-export function memberAdd(endpoints: readonly string[], peerURLs: string[], tls: EtcdTls, timeoutMs = 5000): Promise<LiveMember> {
-  return firstAnswer(endpoints, `etcd member add ${peerURLs.join(',')}`, async (e) => toLive(((await post(e, 'v3/cluster/member/add', { peerURLs }, tls, timeoutMs)) as { member: GatewayMember }).member));
+/**
+ * member add; etcd refuses it as "unhealthy cluster" until every member has been connected
+ * for a few seconds (--strict-reconfig-check), so that answer is waited out, within a bound.
+ */
+export async function memberAdd(endpoints: readonly string[], peerURLs: string[], tls: EtcdTls, timeoutMs = 5000, patienceMs = 30_000): Promise<LiveMember> {
+  const until = Date.now() + patienceMs;
+  for (;;) {
+    try {
+      return await firstAnswer(endpoints, `etcd member add ${peerURLs.join(',')}`, async (e) => toLive(((await post(e, 'v3/cluster/member/add', { peerURLs }, tls, timeoutMs)) as { member: GatewayMember }).member));
+    } catch (e) {
+      const unhealthy = e instanceof SrvctlError && e.details.some((d) => /unhealthy cluster/.test(d));
+      if (!unhealthy || Date.now() > until) throw e;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
 }

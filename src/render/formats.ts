@@ -37,6 +37,9 @@ const TLS_NESTED: Record<string, [section: string, key: string]> = {
   'peer-key-file': ['peer-transport-security', 'key-file'],
   'peer-trusted-ca-file': ['peer-transport-security', 'trusted-ca-file'],
   'peer-client-cert-auth': ['peer-transport-security', 'client-cert-auth'],
+  // etcd's config file has no top-level auto-tls: it would be ignored without a word
+  'auto-tls': ['client-transport-security', 'auto-tls'],
+  'peer-auto-tls': ['peer-transport-security', 'auto-tls'],
 };
 
 /** etcd --config-file: flag names as keys, TLS settings nested as etcd's config struct wants. */

@@ -36,7 +36,7 @@ export class EtcdBed {
     this.dir = mkdtempSync(join(tmpdir(), 'srvctl-etcdbed-'));
   }
 
-  private exec(args: string[], timeoutMs = 30_000) {
+  exec(args: string[], timeoutMs = 30_000) {
     return run('ip', ['netns', 'exec', this.ns, ...args], { timeoutMs });
   }
 
@@ -92,6 +92,52 @@ export class EtcdBed {
       });
       this.members.push(entry);
     }
+  }
+
+  /**
+   * Starts one member exactly as a rendered config says: an EnvironmentFile's ETCD_*
+   * variables, or --config-file; the working directory holds its default data dir.
+   */
+  startRendered(spec: MemberSpec, how: { envFile?: string; configFile?: string }): void {
+    const cwd = join(this.dir, `member-${spec.name}`);
+    mkdirSync(cwd, { recursive: true });
+    const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
+    if (how.envFile) {
+      for (const line of readFileSync(how.envFile, 'utf8').split('\n')) {
+        const m = /^(ETCD_[A-Z_]+)=(.*)$/.exec(line);
+        if (m) env[m[1]!] = m[2]!.replace(/^"(.*)"$/, '$1');
+      }
+    }
+    const logFile = join(this.dir, `${spec.name}.log`);
+    const log = openSync(logFile, 'w');
+    const args = ['netns', 'exec', this.ns, 'etcd', ...(how.configFile ? ['--config-file', how.configFile] : [])];
+    const child = spawn('ip', args, { cwd, stdio: ['ignore', log, log], env });
+    closeSync(log);
+    const entry = { spec, child, logFile, exited: false, code: null as number | null };
+    child.on('exit', (code) => {
+      entry.exited = true;
+      entry.code = code;
+    });
+    this.members.push(entry);
+  }
+
+  /** The last lines each member logged, for failure messages. */
+  logs(lines = 6): string {
+    return this.members.map((m) => `--- ${m.spec.name}${m.exited ? ` (exited ${m.code})` : ''}\n${readFileSync(m.logFile, 'utf8').split('\n').slice(-lines).join('\n')}`).join('\n');
+  }
+
+  /** Stops one member by PID. */
+  async stopMember(name: string): Promise<void> {
+    const m = this.members.find((x) => x.spec.name === name);
+    if (!m || m.exited) return;
+    await new Promise<void>((res) => {
+      const kill = setTimeout(() => m.child.kill('SIGKILL'), 5000);
+      m.child.once('exit', () => {
+        clearTimeout(kill);
+        res();
+      });
+      m.child.kill('SIGTERM');
+    });
   }
 
   /** `etcdctl member list` on a running member: the member IDs etcd agreed on, or null without quorum. */
@@ -161,8 +207,8 @@ export class EtcdBed {
   }
 
   /** Runs srvctl inside the namespace, as an operator on that network would. */
-  srvctl(args: string[]) {
-    return this.exec([process.execPath, join(ROOT, 'dist/src/cli.js'), ...args], 60_000);
+  srvctl(args: string[], env: Record<string, string> = {}) {
+    return run('ip', ['netns', 'exec', this.ns, process.execPath, join(ROOT, 'dist/src/cli.js'), ...args], { timeoutMs: 90_000, env });
   }
 
   async teardown(): Promise<void> {
