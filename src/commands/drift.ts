@@ -69,6 +69,16 @@ async function findManifests(paths: string[]): Promise<string[]> {
   return out;
 }
 
+/** The cluster name of a manifest that did not validate, when its YAML still says it: metrics keep their series. */
+async function clusterNameOf(file: string): Promise<string | null> {
+  try {
+    const doc = parseYaml(await readFile(file, 'utf8')) as { cluster?: unknown } | null;
+    return typeof doc?.cluster === 'string' ? doc.cluster : null;
+  } catch {
+    return null;
+  }
+}
+
 async function checkCluster(ctx: Context, file: string, flags: DriftFlags): Promise<ClusterResult> {
   const started = Date.now();
   const findings: DriftFinding[] = [];
@@ -117,7 +127,7 @@ async function checkCluster(ctx: Context, file: string, flags: DriftFlags): Prom
     return { file, cluster: manifest.cluster, ok: true, findings, durationMs: Date.now() - started };
   } catch (e) {
     const message = e instanceof SrvctlError ? [e.message, ...e.details].join('; ') : `internal error: ${(e as Error).message}`;
-    return { file, cluster: manifest?.cluster ?? null, ok: false, error: message, findings, durationMs: Date.now() - started };
+    return { file, cluster: manifest?.cluster ?? (await clusterNameOf(file)), ok: false, error: message, findings, durationMs: Date.now() - started };
   }
 }
 
