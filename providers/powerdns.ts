@@ -40,6 +40,7 @@ class PowerDnsProvider implements Provider {
   readonly description: string;
   private snapshot = new Map<string, Rec[]>();
   private readonly zoneUrl: string;
+  private readonly timeoutMs: number;
 
   constructor(
     private readonly base: string,
@@ -49,6 +50,7 @@ class PowerDnsProvider implements Provider {
     private readonly apiKeyEnv: string,
     private readonly ctx: ProviderContext,
   ) {
+    this.timeoutMs = Number(ctx.env.SRVCTL_HTTP_TIMEOUT_MS) > 0 ? Number(ctx.env.SRVCTL_HTTP_TIMEOUT_MS) : TIMEOUT_MS;
     this.zoneUrl = `${base}/api/v1/servers/${encodeURIComponent(serverId)}/zones/${encodeURIComponent(fqdn(zone))}`;
     this.description = `zone ${zone} on PowerDNS ${base} (server ${serverId})`;
   }
@@ -60,11 +62,11 @@ class PowerDnsProvider implements Provider {
         method,
         headers: { 'X-API-Key': this.apiKey, ...(body ? { 'content-type': 'application/json' } : {}), accept: 'application/json' },
         body: body ? JSON.stringify(body) : undefined,
-        signal: AbortSignal.timeout(TIMEOUT_MS),
+        signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (e) {
       const cause = (e as { cause?: { code?: string } }).cause?.code;
-      throw new SrvctlError('provider', `PowerDNS API at ${this.base}: ${cause === 'ECONNREFUSED' ? 'connection refused (is pdns_server running with api=yes?)' : (e as Error).name === 'TimeoutError' ? `no answer within ${TIMEOUT_MS} ms` : (e as Error).message}`);
+      throw new SrvctlError('provider', `PowerDNS API at ${this.base}: ${cause === 'ECONNREFUSED' ? 'connection refused (is pdns_server running with api=yes?)' : (e as Error).name === 'TimeoutError' ? `no answer within ${this.timeoutMs} ms` : (e as Error).message}`);
     }
     const text = await res.text();
     if (res.ok) return text ? JSON.parse(text) : null;

@@ -83,6 +83,7 @@ class Rfc2136Provider implements Provider {
   readonly capabilities = { atomicApply: true, comments: false };
   readonly description: string;
   private snapshot = new Map<string, Rec[]>();
+  private readonly timeoutMs: number;
 
   constructor(
     private readonly server: Server,
@@ -91,6 +92,7 @@ class Rfc2136Provider implements Provider {
     private readonly ctx: ProviderContext,
   ) {
     this.description = `zone ${zone} on ${serverLabel(server)} (RFC 2136, TSIG key ${key.name})`;
+    this.timeoutMs = Number(ctx.env.SRVCTL_TCP_TIMEOUT_MS) > 0 ? Number(ctx.env.SRVCTL_TCP_TIMEOUT_MS) : TIMEOUT_MS;
   }
 
   private now(): number {
@@ -105,7 +107,7 @@ class Rfc2136Provider implements Provider {
     let soaSeen = 0;
     let refusal: string | null = null;
     try {
-      await tcpExchange(this.server, signed, TIMEOUT_MS, (buf) => {
+      await tcpExchange(this.server, signed, this.timeoutMs, (buf) => {
         const msg = decodeMessage(buf);
         if (msg.rcode !== 0) {
           refusal = rcodeName(msg.rcode);
@@ -178,7 +180,7 @@ class Rfc2136Provider implements Provider {
     const { signed, mac } = signMessage(encodeUpdate(id, { zone: this.zone, prerequisites: [...touched.values()], deletes, adds }), this.key, this.now());
     let reply: Buffer | undefined;
     try {
-      await tcpExchange(this.server, signed, TIMEOUT_MS, (buf) => {
+      await tcpExchange(this.server, signed, this.timeoutMs, (buf) => {
         if (buf.readUInt16BE(0) !== id) return false;
         reply = buf;
         return true;

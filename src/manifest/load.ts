@@ -1,4 +1,4 @@
-import { LineCounter, parseDocument } from 'yaml';
+import { LineCounter, parseDocument, visit } from 'yaml';
 import { SrvctlError } from '../errors.js';
 import { SourceMap } from './positions.js';
 import { schemaIssues } from './schema.js';
@@ -23,7 +23,20 @@ export function parseManifest(file: string, text: string): ManifestResult {
   for (const w of doc.warnings) {
     findings.push({ severity: 'warning', where: src.at(w.pos[0]), message: firstLine(w.message) });
   }
-  const data: unknown = doc.toJS({ maxAliasCount: 50 });
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 50 });
+  } catch (e) {
+    // Unresolved aliases and alias bombs surface only here, without a position: find the alias.
+    let at = 0;
+    visit(doc, {
+      Alias(_, node) {
+        if (node.range) at = node.range[0];
+        return visit.BREAK;
+      },
+    });
+    return { findings: [...findings, { severity: 'error', where: src.at(at), message: firstLine((e as Error).message) }] };
+  }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     return { findings: [...findings, { severity: 'error', where: src.at(0), message: 'the manifest must be a YAML mapping (version, cluster, domain, members, ...)' }] };
   }

@@ -128,8 +128,13 @@ export function interpret(file: string, raw: Raw, src: SourceMap): { manifest: M
 }
 
 function peerAddress(m: Member): string {
-  const url = new URL(m.advertisePeerUrl);
-  return `${url.hostname}:${url.port || (url.protocol === 'https:' ? 443 : 80)}`;
+  try {
+    const url = new URL(m.advertisePeerUrl);
+    return `${url.hostname}:${url.port || (url.protocol === 'https:' ? 443 : 80)}`;
+  } catch {
+    // an unusable host is reported by its own check; compare what was written
+    return m.advertisePeerUrl;
+  }
 }
 
 function checkAdvertise(m: Raw, i: number, host: string, peerPort: number, scheme: string, error: (p: Path, msg: string) => void): void {
