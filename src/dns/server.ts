@@ -54,15 +54,8 @@ export async function startServer(initial: Authority, opts: ServerOptions): Prom
     }
   };
 
-  const udp: Socket = createSocket({ type: family, reuseAddr: false });
-  udp.on('message', (buf, rinfo) => {
-    const out = respond(buf, 'udp');
-    if (out) udp.send(out, rinfo.port, rinfo.address);
-  });
-  udp.on('error', () => undefined); // a send to a vanished client must not stop the server
-
   const sockets = new Set<TcpSocket>();
-  const tcp: TcpServer = createServer((sock) => {
+  const onConnection = (sock: TcpSocket) => {
     sockets.add(sock);
     sock.setTimeout(TCP_IDLE_MS, () => sock.destroy());
     sock.on('close', () => sockets.delete(sock));
@@ -85,33 +78,49 @@ export async function startServer(initial: Authority, opts: ServerOptions): Prom
         sock.write(frame);
       }
     });
-  });
+  };
 
-  // Bind UDP first; with port 0 the TCP listener takes the same number.
-  await new Promise<void>((resolve, reject) => {
-    udp.once('error', reject);
-    udp.bind(opts.port, opts.host, () => {
-      udp.off('error', reject);
-      resolve();
+  // UDP and TCP share one port number. With port 0 the kernel picks the UDP port, and that
+  // number may be taken for TCP: then pick again, a few times.
+  let udp: Socket | undefined;
+  let tcp: TcpServer | undefined;
+  let port = opts.port;
+  for (let attempt = 0; ; attempt++) {
+    const u = createSocket({ type: family, reuseAddr: false });
+    u.on('message', (buf, rinfo) => {
+      const out = respond(buf, 'udp');
+      if (out) u.send(out, rinfo.port, rinfo.address);
     });
-  });
-  const port = udp.address().port;
+    await new Promise<void>((resolve, reject) => {
+      u.once('error', reject);
+      u.bind(opts.port, opts.host, () => {
+        u.off('error', reject);
+        resolve();
+      });
+    });
+    u.on('error', () => undefined); // a send to a vanished client must not stop the server
+    port = u.address().port;
+    const t = createServer(onConnection);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        t.once('error', reject);
+        t.listen(port, opts.host, () => {
+          t.off('error', reject);
+          resolve();
+        });
+      });
+      udp = u;
+      tcp = t;
+      break;
+    } catch (e) {
+      u.close();
+      if (opts.port !== 0 || (e as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 20) throw e;
+    }
+  }
   try {
     udp.setRecvBufferSize(UDP_RECV_BUFFER);
   } catch {
     // the kernel may cap it (net.core.rmem_max); the default still works, only drops sooner
-  }
-  try {
-    await new Promise<void>((resolve, reject) => {
-      tcp.once('error', reject);
-      tcp.listen(port, opts.host, () => {
-        tcp.off('error', reject);
-        resolve();
-      });
-    });
-  } catch (e) {
-    udp.close();
-    throw e;
   }
 
   return {
@@ -123,7 +132,7 @@ export async function startServer(initial: Authority, opts: ServerOptions): Prom
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
-        udp.close(() => tcp.close(() => resolve()));
+        udp!.close(() => tcp!.close(() => resolve()));
       }),
   };
 }

@@ -1,21 +1,55 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import formatsModule from 'ajv-formats';
+import { createRequire } from 'node:module';
+import type { ErrorObject } from 'ajv';
 import schema from './schema.json' with { type: 'json' };
 import type { Path } from './positions.js';
 
 export const manifestSchema = schema;
 
-// ajv-formats is CommonJS with a default export; NodeNext sees the module object.
-const addFormats = ((formatsModule as unknown as { default?: unknown }).default ?? formatsModule) as (a: Ajv) => Ajv;
+interface Validate {
+  (data: unknown): boolean;
+  errors?: ErrorObject[] | null;
+}
 
-let compiled: ValidateFunction | undefined;
-function validator(): ValidateFunction {
-  if (!compiled) {
-    const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
-    addFormats(ajv);
-    compiled = ajv.compile(schema);
+let compiled: Validate | undefined;
+
+/**
+ * The validator that scripts/build-validator.mjs generated at build time: start-up then
+ * loads neither ajv nor compiles the schema. Compiling here is the fallback for a tree
+ * that was built without that step.
+ */
+const require = createRequire(import.meta.url);
+
+function validator(): Validate {
+  if (compiled) return compiled;
+  let found: Validate;
+  try {
+    const mod = require('./validate-manifest.cjs') as { default?: Validate } | Validate;
+    found = typeof mod === 'function' ? mod : (mod.default as Validate);
+  } catch {
+    found = compileAtRuntime();
   }
-  return compiled;
+  compiled = found;
+  return found;
+}
+
+/** The same schema compiled with ajv now: the fallback, and the yardstick for the generated one. */
+export function compileAtRuntime(): Validate {
+  const { Ajv } = require('ajv') as typeof import('ajv');
+  const formats = require('ajv-formats') as { default?: (a: unknown) => unknown } & ((a: unknown) => unknown);
+  const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
+  (formats.default ?? formats)(ajv);
+  return ajv.compile(schema);
+}
+
+/** Whether the build-time validator is the one in use (for tests and --debug). */
+export function usingGeneratedValidator(): boolean {
+  validator();
+  try {
+    require.resolve('./validate-manifest.cjs');
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export interface SchemaIssue {
@@ -97,8 +131,7 @@ function describe(e: ErrorObject, known: (path: Path) => string[]): SchemaIssue 
 }
 
 /** Schema findings, one per problem, with paths into the document. */
-export function schemaIssues(data: unknown): SchemaIssue[] {
-  const validate = validator();
+export function schemaIssues(data: unknown, validate: Validate = validator()): SchemaIssue[] {
   if (validate(data)) return [];
   const errors = validate.errors ?? [];
   // anyOf/oneOf report each failed alternative too; the wrapper's message says it better.

@@ -190,3 +190,25 @@ describe('manifest', () => {
     });
   });
 });
+
+describe('the build-time manifest validator', () => {
+  it('is the one in use, and agrees with the schema compiled at run time', async () => {
+    const { compileAtRuntime, schemaIssues, usingGeneratedValidator } = await import('../../src/manifest/schema.js');
+    const { parse } = await import('yaml');
+    assert.ok(usingGeneratedValidator(), 'dist/src/manifest/validate-manifest.cjs was not built (scripts/build-validator.mjs)');
+    const runtime = compileAtRuntime();
+    const samples = [
+      base,
+      base.replace('ttl: 300', 'ttl: -1'),
+      base.replace('tls: false', 'tls: "no"\n  extra: 1'),
+      base.replace('ipv4: 10.0.0.1', 'ipv4: 10.0.0.300'),
+      'version: 2\ncluster: X\n',
+      base.replace('  type: zonefile', '  type: rfc2136\n  tsig: { name: k, secretEnv: A, secretFile: b }'),
+      base.replace('members:', 'verify: { timeout: 2x, wait: 3 }\nmembers:'),
+    ];
+    for (const text of samples) {
+      const data = parse(text);
+      assert.deepEqual(schemaIssues(data), schemaIssues(data, runtime), text.slice(0, 60));
+    }
+  });
+});
