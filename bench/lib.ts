@@ -50,14 +50,15 @@ export function nodeWithMaxRss(args: string[], env: Record<string, string> = {})
   });
 }
 
-/** Starts a long-running process and waits for `ready` on its stderr. */
-export function start(cmd: string, args: string[], ready: RegExp): Promise<ChildProcess> {
+/** Starts a long-running process and waits for `ready` on its output; the match is kept on the child. */
+export function start(cmd: string, args: string[], ready: RegExp): Promise<ChildProcess & { ready: RegExpExecArray }> {
   return new Promise((res, rej) => {
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     const on = (d: Buffer) => {
       out += d;
-      if (ready.test(out)) res(child);
+      const m = ready.exec(out);
+      if (m) res(Object.assign(child, { ready: m }));
     };
     child.stdout!.on('data', on);
     child.stderr!.on('data', on);

@@ -96,15 +96,8 @@ export async function transportBench(): Promise<Row[]> {
     try {
       const ours = await runOurs(port);
       const cares = await runCares(port);
-      const relay = await start(process.execPath, ['-e', RELAY, String(port), '0.01'], /relay \d+/);
-      const relayPort = await new Promise<number>((res) => {
-        let out = '';
-        relay.stderr!.on('data', (d: Buffer) => {
-          out += d;
-          const m = /relay (\d+)/.exec(out);
-          if (m) res(Number(m[1]));
-        });
-      });
+      const relay = await start(process.execPath, ['-e', RELAY, String(port), '0.01'], /relay (\d+)/);
+      const relayPort = Number(relay.ready[1]);
       const oursLossy = await runOurs(relayPort);
       const caresLossy = await runCares(relayPort);
       await stop(relay);
@@ -188,6 +181,11 @@ export async function serverBench(): Promise<Row[]> {
 export async function cloudflareBench(): Promise<Row[]> {
   const { FakeCloudflare } = await import('../test/support/cloudflare/fake.js');
   const rows: Row[] = [];
+  const { ROOT } = await import('./lib.js');
+  const importMs = await medianOf(5, () => timeOnce(process.execPath, ['--input-type=module', '-e', `await import(${JSON.stringify(join(ROOT, 'node_modules/cloudflare/index.mjs'))})`]));
+  const bareMs = await medianOf(5, () => timeOnce(process.execPath, ['-e', '0']));
+  const versionMs = await medianOf(5, () => timeOnce(process.execPath, [CLI, '--version']));
+  rows.push({ what: 'importing the Cloudflare SDK (node + import, minus bare node), paid only by the cloudflare provider', value: fmtMs(importMs - bareMs), yardstick: 'srvctl --version (a command that does not load it)', yardstickValue: fmtMs(versionMs), ratio: ratio(importMs - bareMs, versionMs) });
   for (const members of [3, 50, 500]) {
     await withDir(async (dir) => {
       const fake = new FakeCloudflare();

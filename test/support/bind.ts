@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { run } from './run.js';
+import { run, stop } from './run.js';
 
 export interface BindKey {
   name: string;
@@ -100,16 +100,7 @@ zone "${zone}" {
   async stop(): Promise<void> {
     const child = this.child;
     this.child = undefined;
-    if (child && child.exitCode === null) {
-      await new Promise<void>((res) => {
-        const kill = setTimeout(() => child.kill('SIGKILL'), 3000);
-        child.once('exit', () => {
-          clearTimeout(kill);
-          res();
-        });
-        child.kill('SIGTERM');
-      });
-    }
+    await stop(child, 3000);
   }
 
   async dispose(): Promise<void> {

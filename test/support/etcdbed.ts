@@ -3,7 +3,7 @@ import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writ
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Bind } from './bind.js';
-import { ROOT, run } from './run.js';
+import { ROOT, run, stop } from './run.js';
 
 /**
  * A network namespace with only loopback, BIND serving one zone on 127.0.0.1:53 inside it,
@@ -129,15 +129,7 @@ export class EtcdBed {
   /** Stops one member by PID. */
   async stopMember(name: string): Promise<void> {
     const m = this.members.find((x) => x.spec.name === name);
-    if (!m || m.exited) return;
-    await new Promise<void>((res) => {
-      const kill = setTimeout(() => m.child.kill('SIGKILL'), 5000);
-      m.child.once('exit', () => {
-        clearTimeout(kill);
-        res();
-      });
-      m.child.kill('SIGTERM');
-    });
+    if (m && !m.exited) await stop(m.child);
   }
 
   /** `etcdctl member list` on a running member: the member IDs etcd agreed on, or null without quorum. */
@@ -183,20 +175,7 @@ export class EtcdBed {
   }
 
   async stopMembers(): Promise<void> {
-    await Promise.all(
-      this.members.map(
-        (m) =>
-          new Promise<void>((res) => {
-            if (m.exited || m.child.exitCode !== null) return res();
-            const kill = setTimeout(() => m.child.kill('SIGKILL'), 5000);
-            m.child.once('exit', () => {
-              clearTimeout(kill);
-              res();
-            });
-            m.child.kill('SIGTERM');
-          }),
-      ),
-    );
+    await Promise.all(this.members.filter((m) => !m.exited).map((m) => stop(m.child)));
     this.members = [];
   }
 

@@ -75,10 +75,15 @@ export function startProcess(cmd: string, args: string[], ready: RegExp, opts: {
   });
 }
 
-export function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+/** Stops a process we started, by its PID: SIGTERM, then SIGKILL after `graceMs`. Resolves with its exit code. */
+export function stop(child: ChildProcess | undefined, graceMs = 5000): Promise<number | null> {
   return new Promise((resolvePromise) => {
-    if (child.exitCode !== null) return resolvePromise(child.exitCode);
-    child.once('exit', (code) => resolvePromise(code));
-    child.kill(signal);
+    if (!child || child.exitCode !== null || child.signalCode !== null) return resolvePromise(child?.exitCode ?? null);
+    const kill = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', (code) => {
+      clearTimeout(kill);
+      resolvePromise(code);
+    });
+    child.kill('SIGTERM');
   });
 }
