@@ -11,6 +11,12 @@ import type { Plan } from '../src/plan/plan.js';
 import type { Rec } from '../src/records/record.js';
 import type { ApplyResult, Nameserver, Provider, ProviderContext } from './provider.js';
 
+/**
+ * The last parse of each zone file, reused while the file's text is the same: drift over
+ * many manifests that share one zone file parses it once, not once per cluster.
+ */
+const parsed = new Map<string, { text: string; origin: string; zone: ParsedZone }>();
+
 /** Reads a zone file, or null when it does not exist yet. Errors name file:line:column. */
 export async function loadZoneFile(path: string, origin: string): Promise<{ text: string; zone: ParsedZone } | null> {
   let text: string;
@@ -20,7 +26,11 @@ export async function loadZoneFile(path: string, origin: string): Promise<{ text
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw new SrvctlError('io', `cannot read zone file ${path}: ${(e as Error).message}`);
   }
-  return { text, zone: parseZoneText(path, text, origin) };
+  const hit = parsed.get(path);
+  if (hit && hit.text === text && hit.origin === origin) return { text, zone: hit.zone };
+  const zone = parseZoneText(path, text, origin);
+  parsed.set(path, { text, origin, zone });
+  return { text, zone };
 }
 
 export function parseZoneText(path: string, text: string, origin: string): ParsedZone {
