@@ -69,7 +69,7 @@ export class EtcdBed {
       const data = join(this.dir, `data-${spec.name}`);
       rmSync(data, { recursive: true, force: true });
       const logFile = join(this.dir, `${spec.name}.log`);
-      const log = openSync(logFile, 'w');
+      closeSync(openSync(logFile, 'w'));
       const args = [
         'netns', 'exec', this.ns, 'etcd',
         '--name', spec.name,
@@ -83,15 +83,21 @@ export class EtcdBed {
         '--initial-cluster-state', 'new',
         ...(spec.peerScheme === 'https' ? ['--peer-auto-tls'] : []),
       ];
-      const child = spawn('ip', args, { stdio: ['ignore', log, log], env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
-      closeSync(log);
-      const entry = { spec, child, logFile, exited: false, code: null as number | null };
-      child.on('exit', (code) => {
-        entry.exited = true;
-        entry.code = code;
-      });
-      this.members.push(entry);
+      this.launch(spec, args, { PATH: process.env.PATH ?? '/usr/bin:/bin' }, logFile);
     }
+  }
+
+  /** Starts one etcd process (through `ip netns exec`) and tracks it by PID until it exits. */
+  private launch(spec: MemberSpec, args: string[], env: Record<string, string>, logFile: string, cwd?: string): void {
+    const log = openSync(logFile, 'a');
+    const child = spawn('ip', args, { cwd, stdio: ['ignore', log, log], env });
+    closeSync(log);
+    const entry = { spec, child, logFile, exited: false, code: null as number | null };
+    child.on('exit', (code) => {
+      entry.exited = true;
+      entry.code = code;
+    });
+    this.members.push(entry);
   }
 
   /**
@@ -109,16 +115,8 @@ export class EtcdBed {
       }
     }
     const logFile = join(this.dir, `${spec.name}.log`);
-    const log = openSync(logFile, 'w');
-    const args = ['netns', 'exec', this.ns, 'etcd', ...(how.configFile ? ['--config-file', how.configFile] : [])];
-    const child = spawn('ip', args, { cwd, stdio: ['ignore', log, log], env });
-    closeSync(log);
-    const entry = { spec, child, logFile, exited: false, code: null as number | null };
-    child.on('exit', (code) => {
-      entry.exited = true;
-      entry.code = code;
-    });
-    this.members.push(entry);
+    closeSync(openSync(logFile, 'w'));
+    this.launch(spec, ['netns', 'exec', this.ns, 'etcd', ...(how.configFile ? ['--config-file', how.configFile] : [])], env, logFile, cwd);
   }
 
   /** The last lines each member logged, for failure messages. */
