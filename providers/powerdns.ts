@@ -5,6 +5,7 @@ import type { Plan } from '../src/plan/plan.js';
 import { fqdn, isSubdomain, normalizeName } from '../src/records/name.js';
 import { canonicalIPv6, parseSrvRdata, parseTxtRdata, rrsetKey, srvRdata, txtRdata, type Rec } from '../src/records/record.js';
 import type { ApplyResult, Nameserver, Provider, ProviderContext } from './provider.js';
+import { RRsetSnapshot } from './snapshot.js';
 
 interface PdnsRRset {
   name: string;
@@ -38,7 +39,7 @@ class PowerDnsProvider implements Provider {
   readonly type = 'powerdns';
   readonly capabilities = { atomicApply: true, comments: true };
   readonly description: string;
-  private snapshot = new Map<string, Rec[]>();
+  private readonly snapshot = new RRsetSnapshot();
   private readonly zoneUrl: string;
   private readonly timeoutMs: number;
 
@@ -101,8 +102,7 @@ class PowerDnsProvider implements Provider {
   async read(names: readonly string[]): Promise<Rec[]> {
     const wanted = new Set(names);
     const recs = PowerDnsProvider.toRecs(await this.rrsets()).filter((r) => wanted.has(r.name));
-    for (const name of names) for (const t of ['SRV', 'TXT', 'A', 'AAAA', 'CNAME']) if (!this.snapshot.has(`${name}\t${t}`)) this.snapshot.set(`${name}\t${t}`, []);
-    for (const r of recs) this.snapshot.set(rrsetKey(r), [...(this.snapshot.get(rrsetKey(r)) ?? []).filter((x) => x.rdata !== r.rdata), r]);
+    this.snapshot.record(names, recs);
     this.ctx.debug(`read ${recs.length} records at ${names.length} managed names from ${this.description}`);
     return recs;
   }
@@ -119,14 +119,14 @@ class PowerDnsProvider implements Provider {
 
     const now = PowerDnsProvider.toRecs(await this.rrsets());
     for (const [k, { name, type }] of touched) {
-      const then = (this.snapshot.get(k) ?? []).map((r) => r.rdata).sort().join('|');
+      const then = this.snapshot.get(k).map((r) => r.rdata).sort().join('|');
       const current = now.filter((r) => r.name === name && r.type === type).map((r) => r.rdata).sort().join('|');
       if (then !== current) throw new SrvctlError('provider', `${name} ${type} changed at PowerDNS since the plan; nothing was changed. Run srvctl again`);
     }
 
     const rrsets = [...touched.values()].map(({ name, type }) => {
       const removed = new Set(plan.changes.filter((c) => c.before?.name === name && c.before.type === type).map((c) => c.before!.rdata));
-      const kept = (this.snapshot.get(`${name}\t${type}`) ?? []).filter((r) => !removed.has(r.rdata));
+      const kept = this.snapshot.get(`${name}\t${type}`).filter((r) => !removed.has(r.rdata));
       const added = plan.changes.filter((c) => c.after?.name === name && c.after.type === type).map((c) => c.after!);
       const records = [...kept, ...added];
       if (records.length === 0) return { name: fqdn(name), type, changetype: 'DELETE' };
@@ -135,7 +135,7 @@ class PowerDnsProvider implements Provider {
       return { name: fqdn(name), type, ttl, changetype: 'REPLACE', records: records.map((r) => ({ content: r.rdata, disabled: false })) };
     });
     await this.call('PATCH', { rrsets });
-    for (const k of touched.keys()) this.snapshot.delete(k);
+    this.snapshot.forget(touched.keys());
     return { applied: plan.changes.length, notes: [`sent one PATCH with ${rrsets.length} RRset(s) to ${this.base}`] };
   }
 

@@ -13,9 +13,9 @@ import type { Plan } from '../src/plan/plan.js';
 import { isSubdomain, normalizeName } from '../src/records/name.js';
 import { rrsetKey, type Rec } from '../src/records/record.js';
 import type { ApplyResult, Nameserver, Provider, ProviderContext } from './provider.js';
+import { READ_TYPES, RRsetSnapshot } from './snapshot.js';
 
 const TIMEOUT_MS = 10_000;
-const READ_TYPES = ['SRV', 'TXT', 'A', 'AAAA', 'CNAME'];
 
 /** The TSIG secret from the environment or a file only its owner can read; never echoed. */
 export async function loadTsigKey(tsig: Record<string, unknown>, env: ProviderContext['env']): Promise<TsigKey> {
@@ -82,7 +82,7 @@ class Rfc2136Provider implements Provider {
   readonly type = 'rfc2136';
   readonly capabilities = { atomicApply: true, comments: false };
   readonly description: string;
-  private snapshot = new Map<string, Rec[]>();
+  private readonly snapshot = new RRsetSnapshot();
   private readonly timeoutMs: number;
 
   constructor(
@@ -156,11 +156,7 @@ class Rfc2136Provider implements Provider {
   async read(names: readonly string[]): Promise<Rec[]> {
     const wanted = new Set(names);
     const all = (await this.axfr())?.filter((r) => wanted.has(r.name)) ?? (await this.byQueries(names));
-    for (const r of all) {
-      const k = rrsetKey(r);
-      this.snapshot.set(k, [...(this.snapshot.get(k) ?? []).filter((x) => x.rdata !== r.rdata), r]);
-    }
-    for (const name of names) for (const type of READ_TYPES) if (!this.snapshot.has(`${name}\t${type}`)) this.snapshot.set(`${name}\t${type}`, []);
+    this.snapshot.record(names, all);
     return all;
   }
 
@@ -171,7 +167,7 @@ class Rfc2136Provider implements Provider {
       for (const r of [c.before, c.after]) {
         if (!r) continue;
         const k = rrsetKey(r);
-        if (!touched.has(k)) touched.set(k, { name: r.name, type: r.type, records: this.snapshot.get(k) ?? [] });
+        if (!touched.has(k)) touched.set(k, { name: r.name, type: r.type, records: this.snapshot.get(k) });
       }
     }
     const deletes = plan.changes.filter((c) => c.before).map((c) => c.before!);
@@ -192,7 +188,7 @@ class Rfc2136Provider implements Provider {
     const verdict = verifyResponse(reply!, this.key, mac, this.now());
     if (rcode !== 'NOERROR') throw new SrvctlError('provider', unsignedFailure(rcode, verdict.ok ? undefined : verdict.tsigError, this.key, this.server, this.zone));
     if (!verdict.ok) throw new SrvctlError('provider', `${serverLabel(this.server)} answered NOERROR but ${verdict.problem}: the update may have been applied by someone else's server; run srvctl plan`);
-    for (const k of touched.keys()) this.snapshot.delete(k);
+    this.snapshot.forget(touched.keys());
     return { applied: plan.changes.length, notes: [`sent one signed UPDATE (${deletes.length} deletions, ${adds.length} additions, ${touched.size} RRsets as prerequisites) to ${serverLabel(this.server)}`] };
   }
 

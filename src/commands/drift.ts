@@ -135,7 +135,8 @@ export async function drift(ctx: Context, paths: string[], flags: DriftFlags): P
   const files = await findManifests(paths);
   if (files.length === 0) throw new SrvctlError('usage', `no cluster manifests found in ${paths.join(', ')}`);
   if (flags.etcdEndpoints && files.length > 1) throw new SrvctlError('usage', '--etcd-endpoints names one cluster: give one manifest, or use --etcd to find each cluster through its _etcd-client SRV records');
-  const concurrency = Math.max(1, Math.min(32, Number(flags.concurrency ?? 4) || 4));
+  const concurrency = Number(flags.concurrency ?? 4);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 32) throw new SrvctlError('usage', `--concurrency "${flags.concurrency}" must be a whole number from 1 to 32`);
   const results = await mapLimit(files, concurrency, (f) => checkCluster(ctx, f, flags));
 
   for (const r of results) {

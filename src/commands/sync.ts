@@ -17,11 +17,7 @@ import { planFor } from './planning.js';
 import { parseFormat, type RenderFlags } from './render.js';
 import { memberAdd, memberList, type EtcdTls } from './etcd-gateway.js';
 import type { Manifest } from '../manifest/types.js';
-
-function peerKey(url: string): string {
-  const u = new URL(url);
-  return `${u.protocol}//${u.hostname.toLowerCase()}:${u.port}`;
-}
+import { peerKey } from '../drift/membership.js';
 
 /**
  * Members marked `existing` that the running cluster does not know yet are added with

@@ -144,20 +144,8 @@ export function decodeMessage(buf: Buffer): Message {
   };
 }
 
-export interface ResponseSpec {
-  id: number;
-  opcode: number;
-  rd: boolean;
-  aa: boolean;
-  tc: boolean;
-  rcode: number;
-  questions: Question[];
-  answers: Rec[];
-  authority: Rec[];
-  additional: Rec[];
-  /** answer with an OPT record advertising this size (the query had EDNS) */
-  ednsSize?: number;
-}
+/** A reply to build: a Message without the parts only a decoder fills in (QR is always set). */
+export type ResponseSpec = Omit<Message, 'qr' | 'errors'>;
 
 export function encodeResponse(s: ResponseSpec): Buffer {
   const p = new Packet();

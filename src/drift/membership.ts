@@ -16,7 +16,8 @@ export interface MembershipFinding {
   message: string;
 }
 
-function peerKey(url: string): string {
+/** host:port of a peer URL, lower case: how a member and an SRV target are matched. */
+export function peerKey(url: string): string {
   try {
     const u = new URL(url);
     return `${u.hostname.toLowerCase().replace(/\.$/, '')}:${u.port}`;

@@ -9,8 +9,6 @@ export type Settings = [key: string, value: string][];
 export interface RenderOptions {
   /** static mode: an initial-cluster list instead of discovery-srv */
   static?: boolean;
-  /** where TLS certificates live on the member */
-  certDir?: string;
 }
 
 export function scheme(m: Manifest): 'https' | 'http' {
@@ -42,7 +40,7 @@ export function memberSettings(m: Manifest, member: Member, opts: RenderOptions 
   if (m.etcd.tls && m.etcd.autoTls) {
     out.push(['auto-tls', 'true'], ['peer-auto-tls', 'true']);
   } else if (m.etcd.tls) {
-    const dir = opts.certDir ?? '/etc/ssl/etcd';
+    const dir = '/etc/ssl/etcd';
     out.push(
       ['cert-file', `${dir}/${member.name}.crt`],
       ['key-file', `${dir}/${member.name}.key`],
