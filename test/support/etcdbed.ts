@@ -3,7 +3,7 @@ import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writ
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Bind } from './bind.js';
-import { ROOT, run, stop } from './run.js';
+import { CLI, ROOT, run, stop } from './run.js';
 
 /**
  * A network namespace with only loopback, BIND serving one zone on 127.0.0.1:53 inside it,
@@ -185,7 +185,7 @@ export class EtcdBed {
 
   /** Runs srvctl inside the namespace, as an operator on that network would. */
   srvctl(args: string[], env: Record<string, string> = {}) {
-    return run('ip', ['netns', 'exec', this.ns, process.execPath, join(ROOT, 'dist/src/cli.js'), ...args], { timeoutMs: 90_000, env });
+    return run('ip', ['netns', 'exec', this.ns, process.execPath, CLI, ...args], { timeoutMs: 90_000, env });
   }
 
   async teardown(): Promise<void> {

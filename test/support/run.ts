@@ -5,7 +5,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-export const CLI = join(ROOT, 'dist/src/cli.js');
+/** The bundle the package ships (scripts/bundle.mjs), so the tests run what users run. */
+export const CLI = join(ROOT, 'dist/bundle/cli.js');
 export const FIXTURES = join(ROOT, 'fixtures');
 
 export interface RunResult {
