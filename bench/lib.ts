@@ -13,6 +13,8 @@ export interface Row {
   yardstickValue: string;
   /** what / yardstick, as the reader should read it */
   ratio: string;
+  /** the target this row is held to, when there is one */
+  goal?: string;
 }
 
 export function timeOnce(cmd: string, args: string[], env: Record<string, string> = {}): Promise<number> {
@@ -77,3 +79,42 @@ export function stop(child: ChildProcess): Promise<void> {
 
 export const fmtMs = (ms: number) => `${ms.toFixed(1)} ms`;
 export const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
+
+/** Median, spread and count of a sample, as every row reports them. */
+export interface Stats {
+  median: number;
+  min: number;
+  max: number;
+  n: number;
+}
+
+export function statsOf(values: number[]): Stats {
+  return { median: median(values), min: Math.min(...values), max: Math.max(...values), n: values.length };
+}
+
+/** `12.3 ms (11.0–15.2, n=11)` */
+export const fmtStats = (s: Stats, unit = (v: number) => fmtMs(v)) => `${unit(s.median)} (${unit(s.min)}–${unit(s.max)}, n=${s.n})`;
+/** `1.42× (1.30–1.61, n=11)`: the spread of the per-pair ratios */
+export const fmtRatio = (s: Stats) => `${s.median.toFixed(2)}× (${s.min.toFixed(2)}–${s.max.toFixed(2)}, n=${s.n})`;
+
+/**
+ * Measures a subject and its yardstick interleaved, A B A B …, after one warm-up of each,
+ * so that a change in machine load falls on both alike. The ratio is taken per pair and
+ * then summarised, which keeps a slow moment from skewing one side only.
+ */
+export async function interleaved(runs: number, subject: () => Promise<number>, yardstick: () => Promise<number>): Promise<{ subject: Stats; yardstick: Stats; ratio: Stats }> {
+  await subject();
+  await yardstick();
+  const a: number[] = [];
+  const b: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    a.push(await subject());
+    b.push(await yardstick());
+  }
+  return { subject: statsOf(a), yardstick: statsOf(b), ratio: statsOf(a.map((x, i) => x / b[i]!)) };
+}
+
+/** A row from an interleaved measurement. */
+export function pairRow(what: string, yardstick: string, m: { subject: Stats; yardstick: Stats; ratio: Stats }, goal?: string): Row {
+  return { what, value: fmtStats(m.subject), yardstick, yardstickValue: fmtStats(m.yardstick), ratio: fmtRatio(m.ratio), goal };
+}

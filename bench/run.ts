@@ -6,36 +6,36 @@
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { CLI, fmtMs, medianOf, ratio, ROOT, RUNS, timeOnce, type Row } from './lib.js';
+import { CLI, interleaved, pairRow, ROOT, RUNS, timeOnce, type Row } from './lib.js';
+import { scaleBench } from './scale.js';
 import { bigZoneBench, cloudflareBench, driftBench, rfc2136Bench, serverBench, transportBench } from './suites.js';
 
 async function startupBench(): Promise<Row[]> {
-  const bare = await medianOf(RUNS, () => timeOnce(process.execPath, ['-e', '0']));
   const dir = await mkdtemp(join(tmpdir(), 'srvctl-bench-'));
   try {
     const manifest = join(dir, 'cluster.yaml');
     await cp(join(ROOT, 'fixtures/cluster.yaml'), manifest);
-    const row = (what: string, ms: number): Row => ({ what, value: fmtMs(ms), yardstick: 'node -e 0', yardstickValue: fmtMs(bare), ratio: ratio(ms, bare) });
-    const rows = [row('srvctl --version', await medianOf(RUNS, () => timeOnce(process.execPath, [CLI, '--version'])))];
-    rows.push(row('srvctl validate fixtures/cluster.yaml', await medianOf(RUNS, () => timeOnce(process.execPath, [CLI, 'validate', manifest]))));
+    const bare = () => timeOnce(process.execPath, ['-e', '0']);
+    const cli = (...args: string[]) => () => timeOnce(process.execPath, [CLI, ...args]);
+    const rows = [pairRow('srvctl --version', 'node -e 0', await interleaved(RUNS, cli('--version'), bare))];
+    rows.push(pairRow('srvctl validate fixtures/cluster.yaml', 'node -e 0', await interleaved(RUNS, cli('validate', manifest), bare), '≤ 1.6×'));
     await timeOnce(process.execPath, [CLI, 'sync', manifest, '--yes']);
-    rows.push(row('srvctl sync fixtures/cluster.yaml, in sync (read, plan, serve, verify, predict, render)', await medianOf(RUNS, () => timeOnce(process.execPath, [CLI, 'sync', manifest, '--yes']))));
-    rows.push(
-      row(
-        'srvctl sync fixtures/cluster.yaml from an empty zone (18 changes written)',
-        await medianOf(RUNS, async () => {
-          await rm(join(dir, 'example.com.zone'), { force: true });
-          return timeOnce(process.execPath, [CLI, 'sync', manifest, '--yes']);
-        }),
-      ),
-    );
+    rows.push(pairRow('srvctl sync fixtures/cluster.yaml, in sync (read, plan, serve, verify, predict, render)', 'node -e 0', await interleaved(RUNS, cli('sync', manifest, '--yes'), bare)));
+    const fromEmpty = async () => {
+      await rm(join(dir, 'example.com.zone'), { force: true });
+      return timeOnce(process.execPath, [CLI, 'sync', manifest, '--yes']);
+    };
+    rows.push(pairRow('srvctl sync fixtures/cluster.yaml from an empty zone (18 changes written)', 'node -e 0', await interleaved(RUNS, fromEmpty, bare)));
     return rows;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-/** srvctl check of a 5-member cluster on two local nameservers vs a dig script making the same lookups. */
+/**
+ * srvctl check of a 5-member cluster on two local nameservers vs one `dig -f` process making
+ * the same lookups (one dig per lookup would pay 30 process starts and flatter srvctl).
+ */
 async function checkBench(): Promise<Row[]> {
   const { Authority } = await import('../src/dns/authority.js');
   const { startServer } = await import('../src/dns/server.js');
@@ -56,16 +56,19 @@ async function checkBench(): Promise<Row[]> {
   const dir = await mkdtemp(join(tmpdir(), 'srvctl-bench-check-'));
   try {
     const names = ['_etcd-server-ssl', '_etcd-server', '_etcd-client-ssl', '_etcd-client'].map((n) => `${n}._tcp.coreos.example.com`);
-    const digs = servers.flatMap((s) => [
-      `dig @127.0.0.1 -p ${s.port} +norec +short example.com SOA`,
-      ...names.map((n) => `dig @127.0.0.1 -p ${s.port} +norec +short ${n} SRV`),
-      ...members.flatMap((i) => ['A', 'AAAA'].map((t) => `dig @127.0.0.1 -p ${s.port} +norec +short node${i}.coreos.example.com ${t}`)),
+    const lookups = servers.flatMap((s) => [
+      `@127.0.0.1 -p ${s.port} +norec +short example.com SOA`,
+      ...names.map((n) => `@127.0.0.1 -p ${s.port} +norec +short ${n} SRV`),
+      ...members.flatMap((i) => ['A', 'AAAA'].map((t) => `@127.0.0.1 -p ${s.port} +norec +short node${i}.coreos.example.com ${t}`)),
     ]);
-    const script = join(dir, 'dig.sh');
-    await writeFile(script, `#!/bin/sh\nset -e\n${digs.join(' >/dev/null\n')} >/dev/null\n`);
-    const digMs = await medianOf(RUNS, () => timeOnce('sh', [script]));
-    const checkMs = await medianOf(RUNS, () => timeOnce(process.execPath, [CLI, 'check', 'coreos.example.com', '--etcd-version', '3.4', ...servers.flatMap((s) => ['--ns', `127.0.0.1:${s.port}`])]));
-    return [{ what: `srvctl check, 5 members on 2 local nameservers (${digs.length} lookups + zone discovery + prediction)`, value: fmtMs(checkMs), yardstick: `sh script running dig for the same ${digs.length} lookups`, yardstickValue: fmtMs(digMs), ratio: ratio(checkMs, digMs) }];
+    const batch = join(dir, 'lookups.txt');
+    await writeFile(batch, `${lookups.join('\n')}\n`);
+    const m = await interleaved(
+      RUNS,
+      () => timeOnce(process.execPath, [CLI, 'check', 'coreos.example.com', '--etcd-version', '3.4', ...servers.flatMap((s) => ['--ns', `127.0.0.1:${s.port}`])]),
+      () => timeOnce('dig', ['-f', batch]),
+    );
+    return [pairRow(`srvctl check, 5 members on 2 local nameservers (${lookups.length} lookups + zone discovery + prediction)`, `one dig -f making the same ${lookups.length} lookups`, m)];
   } finally {
     await Promise.all(servers.map((s) => s.close()));
     await rm(dir, { recursive: true, force: true });
@@ -81,6 +84,7 @@ const SUITES: Record<string, () => Promise<Row[]>> = {
   cloudflare: cloudflareBench,
   rfc2136: rfc2136Bench,
   drift: driftBench,
+  scale: scaleBench,
 };
 
 async function main() {
@@ -96,12 +100,12 @@ async function main() {
       sections.push(`### ${name}\n\nnot measured: ${(e as Error).message.split('\n')[0]}\n`);
       continue;
     }
-    sections.push(`### ${name}\n\n| what | value | yardstick | yardstick value | ratio |\n|---|---:|---|---:|---:|\n${rows.map((r) => `| ${r.what} | ${r.value} | ${r.yardstick} | ${r.yardstickValue} | ${r.ratio} |`).join('\n')}\n`);
+    sections.push(`### ${name}\n\n| what | value | yardstick | yardstick value | ratio | goal |\n|---|---:|---|---:|---:|---|\n${rows.map((r) => `| ${r.what} | ${r.value} | ${r.yardstick} | ${r.yardstickValue} | ${r.ratio} | ${r.goal ?? ''} |`).join('\n')}\n`);
   }
   const text = [
     '# Benchmarks',
     '',
-    `Run ${new Date().toISOString()} on ${cpus().length}× ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; medians of ${RUNS} runs unless a row says otherwise.`,
+    `Run ${new Date().toISOString()} on ${cpus().length}× ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; subject and yardstick interleaved (A B A B …), ${RUNS} pairs after a warm-up unless a row says otherwise; each cell is median (min–max, n), the ratio is taken per pair.`,
     'Each figure stands next to a yardstick measured in the same run; read the ratios, not the absolute times.',
     '',
     ...sections,

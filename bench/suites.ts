@@ -1,10 +1,10 @@
 import { Resolver } from 'node:dns/promises';
-import { mkdtemp, mkdir, rm, writeFile, stat } from 'node:fs/promises';
+import { mkdtemp, mkdir, readFile, rm, writeFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { query } from '../src/dns/transport.js';
 import { mapLimit } from '../src/util/limit.js';
-import { CLI, fmtMs, median, medianOf, nodeWithMaxRss, ratio, start, stop, timeOnce, type Row } from './lib.js';
+import { CLI, fmtMs, fmtRatio, fmtStats, interleaved, median, medianOf, nodeWithMaxRss, pairRow, ratio, start, statsOf, stop, timeOnce, type Row } from './lib.js';
 
 const ZONE_HEAD = '$ORIGIN example.com.\n$TTL 300\n@ IN SOA ns1 hostmaster 1 3600 600 604800 300\n@ IN NS ns1\nns1 IN A 127.0.0.1\n';
 
@@ -112,29 +112,50 @@ export async function transportBench(): Promise<Row[]> {
   });
 }
 
-/** plan of one cluster in a 100,000-record zone holding 1,000 clusters: time and peak memory vs named-checkzone. */
+/** Writes a zone of about `total` records: 1,000 three-member clusters plus filler hosts. */
+async function bigZone(path: string, total: number): Promise<void> {
+  const clusters = Math.min(1000, Math.floor(total / 20));
+  const parts = [ZONE_HEAD];
+  for (let c = 0; c < clusters; c++) parts.push(clusterRecords(c));
+  const filler = total - clusters * 9 - 3;
+  for (let i = 0; i < filler; i++) parts.push(`host${i}.other.example.com. 300 IN A 192.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`);
+  await writeFile(path, `${parts.join('\n')}\n`);
+}
+
+/**
+ * plan of one cluster in zone files of 10k, 100k and 1M records vs named-checkzone loading the
+ * same file, interleaved; peak memory (maxRSS) beside. Growth is stated from the 10k row.
+ */
 export async function bigZoneBench(): Promise<Row[]> {
-  return withDir(async (dir) => {
-    const zone = join(dir, 'example.com.zone');
-    const parts = [ZONE_HEAD];
-    for (let c = 0; c < 1000; c++) parts.push(clusterRecords(c));
-    const filler = 100_000 - 1000 * 9 - 3;
-    for (let i = 0; i < filler; i++) parts.push(`host${i}.other.example.com. 300 IN A 192.0.${(i >> 8) & 255}.${i & 255}`);
-    await writeFile(zone, `${parts.join('\n')}\n`);
-    const manifest = join(dir, 'c500.yaml');
-    await writeFile(manifest, manifestFor(500, zone));
-    const runs = 5;
-    const plans: { ms: number; maxRssKiB: number }[] = [];
-    for (let i = 0; i < runs; i++) plans.push(await nodeWithMaxRss([CLI, 'plan', manifest]));
-    const checkMs = await medianOf(runs, () => timeOnce('named-checkzone', ['-q', 'example.com', zone]));
-    const planMs = median(plans.map((p) => p.ms));
-    const rss = median(plans.map((p) => p.maxRssKiB)) / 1024;
-    const size = (await stat(zone)).size / 2 ** 20;
-    return [
-      { what: 'srvctl plan of 1 cluster in a 100,000-record zone file (1,000 clusters)', value: fmtMs(planMs), yardstick: 'named-checkzone loading the same file', yardstickValue: fmtMs(checkMs), ratio: ratio(planMs, checkMs) },
-      { what: 'peak memory of that plan (maxRSS)', value: `${rss.toFixed(0)} MiB`, yardstick: 'size of the zone file', yardstickValue: `${size.toFixed(1)} MiB`, ratio: ratio(rss, size) },
-    ];
-  });
+  const rows: Row[] = [];
+  const goals: Record<number, [string, string]> = { 100_000: ['≤ 1.3×', '≤ 150 MiB'], 1_000_000: ['≤ 0.8×', '≤ 650 MiB'] };
+  let first: { records: number; ms: number } | undefined;
+  for (const records of [10_000, 100_000, 1_000_000]) {
+    await withDir(async (dir) => {
+      const zone = join(dir, 'example.com.zone');
+      await bigZone(zone, records);
+      const manifest = join(dir, 'c500.yaml');
+      await writeFile(manifest, manifestFor(500, zone));
+      const rss: number[] = [];
+      const runs = records >= 1_000_000 ? 3 : 5;
+      const m = await interleaved(
+        runs,
+        async () => {
+          const r = await nodeWithMaxRss([CLI, 'plan', manifest]);
+          rss.push(r.maxRssKiB / 1024);
+          return r.ms;
+        },
+        () => timeOnce('named-checkzone', ['-q', 'example.com', zone]),
+      );
+      const size = (await stat(zone)).size / 2 ** 20;
+      const peak = statsOf(rss.slice(1));
+      first ??= { records, ms: m.subject.median };
+      const growth = records === first.records ? '' : `; time grows ${(m.subject.median / first.ms).toFixed(1)}× for ${records / first.records}× the records`;
+      rows.push(pairRow(`srvctl plan of 1 cluster in a ${records.toLocaleString('en')}-record zone file${growth}`, 'named-checkzone loading the same file', m, goals[records]?.[0]));
+      rows.push({ what: `peak memory of that plan (maxRSS), ${records.toLocaleString('en')} records`, value: fmtStats(peak, (v) => `${v.toFixed(0)} MiB`), yardstick: 'size of the zone file', yardstickValue: `${size.toFixed(1)} MiB`, ratio: ratio(peak.median, size), goal: goals[records]?.[1] });
+    });
+  }
+  return rows;
 }
 
 /** Embedded server vs BIND serving the same zone, both measured with dnsperf. */
@@ -182,10 +203,20 @@ export async function cloudflareBench(): Promise<Row[]> {
   const { FakeCloudflare } = await import('../test/support/cloudflare/fake.js');
   const rows: Row[] = [];
   const { ROOT } = await import('./lib.js');
-  const importMs = await medianOf(5, () => timeOnce(process.execPath, ['--input-type=module', '-e', `await import(${JSON.stringify(join(ROOT, 'node_modules/cloudflare/index.mjs'))})`]));
-  const bareMs = await medianOf(5, () => timeOnce(process.execPath, ['-e', '0']));
-  const versionMs = await medianOf(5, () => timeOnce(process.execPath, [CLI, '--version']));
-  rows.push({ what: 'importing the Cloudflare SDK (node + import, minus bare node), paid only by the cloudflare provider', value: fmtMs(importMs - bareMs), yardstick: 'srvctl --version (a command that does not load it)', yardstickValue: fmtMs(versionMs), ratio: ratio(importMs - bareMs, versionMs) });
+  // What a cloudflare command pays to load the SDK: the bundled chunk vs the package as
+  // npm installs it (the import before the bundle), each less a bare node start.
+  const chunk = join(ROOT, 'dist/bundle', JSON.parse(await readFile(join(ROOT, 'dist/bundle/chunks.json'), 'utf8')).cloudflare[0]);
+  const importOf = (file: string) => () => timeOnce(process.execPath, ['--input-type=module', '-e', `await import(${JSON.stringify(file)})`]);
+  const bare = () => timeOnce(process.execPath, ['-e', '0']);
+  const bundled: number[] = [];
+  const unbundled: number[] = [];
+  for (let i = 0; i < 8; i++) {
+    const b0 = await bare();
+    bundled.push((await importOf(chunk)()) - b0);
+    const b1 = await bare();
+    unbundled.push((await importOf(join(ROOT, 'node_modules/cloudflare/index.mjs'))()) - b1);
+  }
+  rows.push({ what: 'importing the Cloudflare SDK from its bundled chunk (node + import, minus bare node; interleaved)', value: fmtStats(statsOf(bundled.slice(1))), yardstick: 'importing the SDK package as npm installs it', yardstickValue: fmtStats(statsOf(unbundled.slice(1))), ratio: fmtRatio(statsOf(bundled.slice(1).map((v, i) => v / unbundled[i + 1]!))), goal: '≤ 0.3×' });
   for (const members of [3, 50, 500]) {
     await withDir(async (dir) => {
       const fake = new FakeCloudflare();
@@ -243,43 +274,56 @@ export async function rfc2136Bench(): Promise<Row[]> {
     const s = median(srvMs);
     const n = median(nsMs);
     return [
-      { what: `srvctl sync of ${members} members into BIND (${changes} changes: read by AXFR, one signed UPDATE, render)`, value: fmtMs(s), yardstick: 'nsupdate sending the same additions in one message', yardstickValue: fmtMs(n), ratio: ratio(s, n) },
+      pairRow(`srvctl sync of ${members} members into BIND (${changes} changes: read by AXFR, signed UPDATE, render), interleaved with`, 'nsupdate sending the same additions in one message', { subject: statsOf(srvMs), yardstick: statsOf(nsMs), ratio: statsOf(srvMs.map((v, i) => v / nsMs[i]!)) }, '≤ 4×'),
       { what: 'updates per second, same runs', value: `${((changes / s) * 1000).toFixed(0)}/s`, yardstick: 'nsupdate', yardstickValue: `${((changes / n) * 1000).toFixed(0)}/s`, ratio: ratio(n, s) },
     ];
   });
 }
 
-/** drift over 200 manifests against one local nameserver vs the same queries through Node's resolver. */
+/**
+ * drift over 10, 100 and 1,000 manifests against one local nameserver vs Node's c-ares
+ * resolver making the same queries, interleaved; growth stated from the first row.
+ */
 export async function driftBench(): Promise<Row[]> {
-  return withDir(async (dir) => {
-    const zone = join(dir, 'example.com.zone');
-    const parts = [ZONE_HEAD];
-    for (let c = 0; c < 200; c++) parts.push(clusterRecords(c));
-    await writeFile(zone, `${parts.join('\n')}\n`);
-    const { freePort: freePortFor } = await import('../test/support/ports.js');
-    const port = await freePortFor();
-    const server = await start(process.execPath, [CLI, 'serve', zone, '--listen', `127.0.0.1:${port}`], /serving zone/);
-    try {
-      await mkdir(join(dir, 'clusters'));
-      // Unowned records: drift reports conflicts, and asks every nameserver for every RRset.
-      for (let c = 0; c < 200; c++) await writeFile(join(dir, 'clusters', `c${c}.yaml`), manifestFor(c, zone, `verify: { nameservers: ["127.0.0.1:${port}"] }\n`));
-      const runs = 3;
-      const d: { ms: number; maxRssKiB: number }[] = [];
-      for (let i = 0; i < runs; i++) d.push(await nodeWithMaxRss([CLI, 'drift', join(dir, 'clusters')]));
-      const r = new Resolver({ timeout: 1000, tries: 2 });
-      r.setServers([`127.0.0.1:${port}`]);
-      const names = Array.from({ length: 200 }, (_, c) => [`_etcd-server._tcp.c${c}.example.com`, `_etcd-client._tcp.c${c}.example.com`, ...[1, 2, 3].map((m) => `n${m}.c${c}.example.com`)]).flat();
-      const resolverMs = await medianOf(runs, async () => {
-        const t = Date.now();
-        await mapLimit(names, 4 * 32, async (n) => void (n.startsWith('_') ? await r.resolveSrv(n) : await r.resolve4(n)));
-        return Date.now() - t;
-      });
-      const ms = median(d.map((x) => x.ms));
-      return [
-        { what: `srvctl drift over 200 manifests (${names.length} RRsets asked of one nameserver, plans of a 1,800-record zone file)`, value: `${fmtMs(ms)}, ${(median(d.map((x) => x.maxRssKiB)) / 1024).toFixed(0)} MiB peak`, yardstick: `Node dns.Resolver making the same ${names.length} queries`, yardstickValue: fmtMs(resolverMs), ratio: ratio(ms, resolverMs) },
-      ];
-    } finally {
-      await stop(server);
-    }
-  });
+  const rows: Row[] = [];
+  let first: { count: number; ms: number } | undefined;
+  for (const count of [10, 100, 1000]) {
+    await withDir(async (dir) => {
+      const zone = join(dir, 'example.com.zone');
+      const parts = [ZONE_HEAD];
+      for (let c = 0; c < count; c++) parts.push(clusterRecords(c));
+      await writeFile(zone, `${parts.join('\n')}\n`);
+      const { freePort: freePortFor } = await import('../test/support/ports.js');
+      const port = await freePortFor();
+      const server = await start(process.execPath, [CLI, 'serve', zone, '--listen', `127.0.0.1:${port}`], /serving zone/);
+      try {
+        await mkdir(join(dir, 'clusters'));
+        // Unowned records: drift reports conflicts, and asks every nameserver for every RRset.
+        for (let c = 0; c < count; c++) await writeFile(join(dir, 'clusters', `c${c}.yaml`), manifestFor(c, zone, `verify: { nameservers: ["127.0.0.1:${port}"] }\n`));
+        const r = new Resolver({ timeout: 1000, tries: 2 });
+        r.setServers([`127.0.0.1:${port}`]);
+        const names = Array.from({ length: count }, (_, c) => [`_etcd-server._tcp.c${c}.example.com`, `_etcd-client._tcp.c${c}.example.com`, ...[1, 2, 3].map((m) => `n${m}.c${c}.example.com`)]).flat();
+        const rss: number[] = [];
+        const m = await interleaved(
+          count >= 1000 ? 3 : 5,
+          async () => {
+            const d = await nodeWithMaxRss([CLI, 'drift', join(dir, 'clusters')]);
+            rss.push(d.maxRssKiB / 1024);
+            return d.ms;
+          },
+          async () => {
+            const t = Date.now();
+            await mapLimit(names, 4 * 32, async (n) => void (n.startsWith('_') ? await r.resolveSrv(n) : await r.resolve4(n)));
+            return Date.now() - t;
+          },
+        );
+        first ??= { count, ms: m.subject.median };
+        const growth = count === first.count ? '' : `; time grows ${(m.subject.median / first.ms).toFixed(1)}× for ${count / first.count}× the manifests`;
+        rows.push(pairRow(`srvctl drift over ${count} manifests (${names.length} RRsets asked of one nameserver, peak ${median(rss).toFixed(0)} MiB)${growth}`, `Node dns.Resolver (c-ares) making the same ${names.length} queries`, m, count === 1000 ? '≤ 8×' : undefined));
+      } finally {
+        await stop(server);
+      }
+    });
+  }
+  return rows;
 }

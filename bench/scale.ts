@@ -1,0 +1,49 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CLI, fmtStats, interleaved, timeOnce, type Row } from './lib.js';
+
+function manifest(members: number, zonePath: string): string {
+  const list = Array.from({ length: members }, (_, i) => `  - { name: n${i}, host: n${i}.c.example.com, ipv4: 10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255} }`).join('\n');
+  return `version: 1\ncluster: c\ndomain: c.example.com\nprovider: { type: zonefile, zone: example.com, path: ${zonePath} }\nmembers:\n${list}\n`;
+}
+
+/**
+ * sync (zone file, no verify, one member's config) from an empty zone, at 3, 50, 500 and
+ * 2,000 members, each interleaved with the 3-member sync as its yardstick. The growth
+ * exponent between neighbouring rows says whether the cost is linear in members (1.0).
+ * 2,000 is the top: past about 2,560 members the SRV answer exceeds 64 KiB, which srvctl
+ * refuses at plan time (etcd could not read it over TCP either).
+ */
+export async function scaleBench(): Promise<Row[]> {
+  const dir = await mkdtemp(join(tmpdir(), 'srvctl-bench-scale-'));
+  try {
+    const syncOf = (members: number) => {
+      const zone = join(dir, `z${members}.zone`);
+      const file = join(dir, `c${members}.yaml`);
+      return async () => {
+        await rm(zone, { force: true });
+        await writeFile(file, manifest(members, zone));
+        return timeOnce(process.execPath, [CLI, 'sync', file, '--yes', '--no-verify', '--member', 'n0']);
+      };
+    };
+    const rows: Row[] = [];
+    let prev: { members: number; ms: number } | undefined;
+    for (const members of [3, 50, 500, 2000]) {
+      const m = await interleaved(members >= 2000 ? 3 : 5, syncOf(members), syncOf(3));
+      const exponent = prev ? Math.log(m.subject.median / prev.ms) / Math.log(members / prev.members) : undefined;
+      rows.push({
+        what: `srvctl sync of ${members} members from an empty zone file (--no-verify)${exponent === undefined ? '' : `; grows as N^${exponent.toFixed(2)} from ${prev!.members}`}`,
+        value: fmtStats(m.subject),
+        yardstick: 'the same sync of 3 members',
+        yardstickValue: fmtStats(m.yardstick),
+        ratio: `${m.ratio.median.toFixed(1)}× (${(m.subject.median / members).toFixed(2)} ms per member)`,
+        goal: 'linear in members',
+      });
+      prev = { members, ms: m.subject.median };
+    }
+    return rows;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
