@@ -76,6 +76,8 @@ class CloudflareProvider implements Provider {
   readonly description: string;
   /** recordKey → the API records holding it (ids for deletes and patches) */
   private ids = new Map<string, CfRecord[]>();
+  /** the zone was read with this token in this run */
+  zoneRead = false;
   requests = 0;
 
   constructor(
@@ -271,10 +273,14 @@ class CloudflareProvider implements Provider {
   async preflight(): Promise<PreflightResult> {
     const verified = (await this.call('verifying the API token', false, () => this.client.user.tokens.verify())) as { status?: string; expires_on?: string };
     if (verified.status !== 'active') throw new SrvctlError('provider', `the Cloudflare API token is ${verified.status ?? 'not active'}: create a new one with Zone:Read and DNS:Edit on zone ${this.zone}`);
-    const zones = await this.call(`reading zone ${this.zone}`, false, () => this.client.zones.list({ name: this.zone, per_page: 5 } as never));
-    const found = (zones as unknown as { result: { id: string; name: string }[] }).result.find((z) => normalizeName(z.name) === this.zone);
-    if (!found) throw new SrvctlError('provider', `Cloudflare has no zone ${this.zone} that this token can see (the token is active but lacks Zone:Read on it)`);
-    if (this.zoneId && found.id !== this.zoneId) throw new SrvctlError('provider', `provider.zoneId ${this.zoneId} is not zone ${this.zone} (its id is ${found.id})`);
+    // The zone lookup of create() already read the zone with this token; a configured zoneId was not looked up.
+    if (!this.zoneRead) {
+      const zones = await this.call(`reading zone ${this.zone}`, false, () => this.client.zones.list({ name: this.zone, per_page: 5 } as never));
+      const found = (zones as unknown as { result: { id: string; name: string }[] }).result.find((z) => normalizeName(z.name) === this.zone);
+      if (!found) throw new SrvctlError('provider', `Cloudflare has no zone ${this.zone} that this token can see (the token is active but lacks Zone:Read on it)`);
+      if (found.id !== this.zoneId) throw new SrvctlError('provider', `provider.zoneId ${this.zoneId} is not zone ${this.zone} (its id is ${found.id})`);
+      this.zoneRead = true;
+    }
     return { writeRight: false, checks: [{ check: 'API token', detail: `active${verified.expires_on ? `, expires ${verified.expires_on}` : ''}; reads zone ${this.zone}` }] };
   }
 
@@ -324,5 +330,6 @@ export async function create(manifest: Manifest, ctx: ProviderContext): Promise<
   }
   const provider = new CloudflareProvider(client, zoneId, zone, manifest.domain, manifest.cluster, token, batchSize, nameServers, ctx);
   provider.requests = probe.requests;
+  provider.zoneRead = !o.zoneId;
   return provider;
 }

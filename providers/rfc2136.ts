@@ -92,7 +92,7 @@ export function credentialFailure(tsigError: string, key: TsigKey, server: Serve
       return `${where} rejected the signature of key ${key.name} (BADSIG on the ${path}): the secret does not match the server's copy of the key`;
     case 'BADKEY':
       if (keyProven && path !== 'query') return `${where} knows key ${key.name} (a query signed with it verified) but refused the ${path} with BADKEY: the key lacks the ${path} right (Knot: add action ${path} to the key's ACL; BIND: ${path === 'update' ? 'update-policy grant' : 'allow-transfer'})`;
-      return `${where} does not know key ${key.name} (BADKEY on the ${path}): check tsig.name and tsig.algorithm against the server's key clause`;
+      return `${where} does not know key ${key.name} (BADKEY on the ${path}): check tsig.name and tsig.algorithm against the server's key clause (Knot answers so too for a key that no ACL names)`;
     case 'BADTIME':
       return `${where} rejected the request time (BADTIME on the ${path}): this clock and the server's differ by more than the fudge (300 s); fix the clock`;
     default:
@@ -102,7 +102,7 @@ export function credentialFailure(tsigError: string, key: TsigKey, server: Serve
 
 class Rfc2136Provider implements Provider {
   readonly type = 'rfc2136';
-  readonly capabilities = { atomicApply: true, comments: false, preflightProvesWrite: true };
+  readonly capabilities = { atomicApply: true, comments: false, preflightProvesWrite: false };
   readonly description: string;
   private readonly snapshot = new RRsetSnapshot();
   private readonly timeoutMs: number;
@@ -243,9 +243,10 @@ class Rfc2136Provider implements Provider {
    *    clock. 2. A prerequisite-only UPDATE ("the apex SOA exists", nothing to change):
    *    proves the update right where the server checks it before the content (Knot:
    *    NOTAUTH + BADKEY without the right); a server that grants it (NOERROR) changed
-   *    nothing. BIND answers NOERROR whenever the zone has an update policy, whatever the
-   *    key may change: there the update right is proven only for the names the UPDATE
-   *    itself touches (see README "Preflight per provider").
+   *    nothing. Measured (BIND 9.18, Knot 3.2): Knot answers NOTAUTH + BADKEY for a key
+   *    without the update action; BIND answers NOERROR for any key it knows, even one
+   *    with no grant (also with a no-op delete in the update section), so on BIND the
+   *    right is proven only by the UPDATE itself, which is all-or-nothing.
    */
   async preflight(): Promise<PreflightResult> {
     const checks: PreflightResult['checks'] = [];
@@ -268,8 +269,8 @@ class Rfc2136Provider implements Provider {
     if (uRcode === 'NOTAUTH') throw new SrvctlError('provider', `${serverLabel(this.server)} is not authoritative for updates of zone ${this.zone} (NOTAUTH): send updates to the primary`);
     if (uRcode !== 'NOERROR') throw new SrvctlError('provider', `${serverLabel(this.server)} answered ${uRcode} to a prerequisite-only UPDATE of ${this.zone}`);
     if (!uVerdict.ok) throw new SrvctlError('provider', `${serverLabel(this.server)} answered the prerequisite-only UPDATE but ${uVerdict.problem}`);
-    checks.push({ check: 'update right', detail: `a prerequisite-only update of ${this.zone} (it changes nothing) was accepted for key ${this.key.name}` });
-    return { writeRight: true, checks };
+    checks.push({ check: 'update right', detail: `a prerequisite-only update of ${this.zone} (it changes nothing) was accepted for key ${this.key.name} (Knot checks the update right there; BIND accepts it from any key it knows)` });
+    return { writeRight: false, checks };
   }
 
   /** The zone's NS set, asked of the primary; an NS at the primary's address is asked on its port. */
