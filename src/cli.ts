@@ -78,6 +78,23 @@ program
     exitCode = await sync(await ctxFor(cmd), file, opts);
   });
 
+program
+  .command('destroy')
+  .description('delete every record the cluster owns (and its ownership markers), nothing else; the plan is shown first (exit 0 ok, 1 refused or failed)')
+  .argument('<file>', 'cluster manifest')
+  .option('-y, --yes', 'delete without asking')
+  .option('--dry-run', 'stop after the plan')
+  .option('--force', 'delete even while members still run (with --etcd-endpoints)')
+  .option('--etcd-endpoints <urls>', 'client URLs of the cluster: refuse while its members still run')
+  .option('--cacert <file>', 'CA bundle for https etcd endpoints')
+  .option('--cert <file>', 'client certificate for etcd')
+  .option('--key <file>', 'client key for etcd')
+  .option('--insecure-skip-tls-verify', 'accept self-signed etcd certificates (auto-tls clusters)')
+  .action(async (file: string, opts, cmd: Command) => {
+    const { destroy } = await import('./commands/destroy.js');
+    exitCode = await destroy(await ctxFor(cmd), file, opts);
+  });
+
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 program
