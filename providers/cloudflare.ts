@@ -5,7 +5,7 @@ import type { Manifest } from '../src/manifest/types.js';
 import type { Change, Plan } from '../src/plan/plan.js';
 import { normalizeName } from '../src/records/name.js';
 import { canonicalIPv6, parseSrvRdata, parseTxtRdata, recordKey, txtRdata, type Rec } from '../src/records/record.js';
-import type { ApplyResult, Nameserver, Provider, ProviderContext } from './provider.js';
+import type { ApplyResult, Nameserver, Provider, ProviderContext, PreflightResult } from './provider.js';
 
 /* The SDK's record unions are wide; this file reads only the fields below. */
 interface CfRecord {
@@ -76,6 +76,8 @@ class CloudflareProvider implements Provider {
   readonly description: string;
   /** recordKey → the API records holding it (ids for deletes and patches) */
   private ids = new Map<string, CfRecord[]>();
+  /** the zone was read with this token in this run */
+  zoneRead = false;
   requests = 0;
 
   constructor(
@@ -89,7 +91,7 @@ class CloudflareProvider implements Provider {
     private readonly nameServers: string[],
     private readonly ctx: ProviderContext,
   ) {
-    this.capabilities = { atomicApply: batchSize >= 1, comments: true, maxBatch: batchSize, minTtl: 60 };
+    this.capabilities = { atomicApply: batchSize >= 1, comments: true, maxBatch: batchSize, minTtl: 60, preflightProvesWrite: false };
     this.description = `zone ${zone} at Cloudflare (${zoneId})`;
   }
 
@@ -264,6 +266,24 @@ class CloudflareProvider implements Provider {
     );
   }
 
+  /**
+   * The token verify (the token is valid and active) and the zone read (it sees the zone).
+   * A token's permissions cannot be read with the token itself: DNS:Edit is proven by the write.
+   */
+  async preflight(): Promise<PreflightResult> {
+    const verified = (await this.call('verifying the API token', false, () => this.client.user.tokens.verify())) as { status?: string; expires_on?: string };
+    if (verified.status !== 'active') throw new SrvctlError('provider', `the Cloudflare API token is ${verified.status ?? 'not active'}: create a new one with Zone:Read and DNS:Edit on zone ${this.zone}`);
+    // The zone lookup of create() already read the zone with this token; a configured zoneId was not looked up.
+    if (!this.zoneRead) {
+      const zones = await this.call(`reading zone ${this.zone}`, false, () => this.client.zones.list({ name: this.zone, per_page: 5 } as never));
+      const found = (zones as unknown as { result: { id: string; name: string }[] }).result.find((z) => normalizeName(z.name) === this.zone);
+      if (!found) throw new SrvctlError('provider', `Cloudflare has no zone ${this.zone} that this token can see (the token is active but lacks Zone:Read on it)`);
+      if (found.id !== this.zoneId) throw new SrvctlError('provider', `provider.zoneId ${this.zoneId} is not zone ${this.zone} (its id is ${found.id})`);
+      this.zoneRead = true;
+    }
+    return { writeRight: false, checks: [{ check: 'API token', detail: `active${verified.expires_on ? `, expires ${verified.expires_on}` : ''}; reads zone ${this.zone}` }] };
+  }
+
   async nameservers(): Promise<Nameserver[]> {
     if (this.nameServers.length === 0) {
       const zones = await this.call(`looking up the nameservers of ${this.zone}`, false, () => this.client.zones.list({ name: this.zone, per_page: 5 } as never));
@@ -310,5 +330,6 @@ export async function create(manifest: Manifest, ctx: ProviderContext): Promise<
   }
   const provider = new CloudflareProvider(client, zoneId, zone, manifest.domain, manifest.cluster, token, batchSize, nameServers, ctx);
   provider.requests = probe.requests;
+  provider.zoneRead = !o.zoneId;
   return provider;
 }

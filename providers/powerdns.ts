@@ -4,7 +4,7 @@ import type { Manifest } from '../src/manifest/types.js';
 import type { Plan } from '../src/plan/plan.js';
 import { fqdn, isSubdomain, normalizeName } from '../src/records/name.js';
 import { canonicalIPv6, parseSrvRdata, parseTxtRdata, rrsetKey, srvRdata, txtRdata, type Rec } from '../src/records/record.js';
-import type { ApplyResult, Nameserver, Provider, ProviderContext } from './provider.js';
+import type { ApplyResult, Nameserver, Provider, ProviderContext, PreflightResult } from './provider.js';
 import { RRsetSnapshot } from './snapshot.js';
 
 interface PdnsRRset {
@@ -37,7 +37,7 @@ function canonical(type: string, content: string): string {
 
 class PowerDnsProvider implements Provider {
   readonly type = 'powerdns';
-  readonly capabilities = { atomicApply: true, comments: true };
+  readonly capabilities = { atomicApply: true, comments: true, preflightProvesWrite: false };
   readonly description: string;
   private readonly snapshot = new RRsetSnapshot();
   private readonly zoneUrl: string;
@@ -105,6 +105,15 @@ class PowerDnsProvider implements Provider {
     this.snapshot.record(names, recs);
     this.ctx.debug(`read ${recs.length} records at ${names.length} managed names from ${this.description}`);
     return recs;
+  }
+
+  /**
+   * The zone read with the API key proves the key and the zone. PowerDNS API keys have no
+   * per-zone rights to ask about, so the write right itself is proven only by the PATCH.
+   */
+  async preflight(): Promise<PreflightResult> {
+    const zone = (await this.call('GET')) as { rrsets?: unknown[]; kind?: string };
+    return { writeRight: false, checks: [{ check: 'API key', detail: `${this.apiKeyEnv} reads zone ${fqdn(this.zone)}${zone.kind ? ` (${zone.kind})` : ''} at ${this.base}` }] };
   }
 
   /**

@@ -12,6 +12,20 @@ export interface Capabilities {
   maxBatch?: number;
   /** lowest TTL the provider keeps without clamping */
   minTtl?: number;
+  /** preflight proves the right to write, not only the credential (the core says which it proved) */
+  preflightProvesWrite: boolean;
+}
+
+/** What preflight proved, one line per check, for the report. */
+export interface PreflightCheck {
+  check: string;
+  detail: string;
+}
+
+export interface PreflightResult {
+  checks: PreflightCheck[];
+  /** true when the write right itself was proven (not only that the credential is valid) */
+  writeRight: boolean;
 }
 
 export interface Nameserver extends Server {
@@ -41,6 +55,11 @@ export interface Provider {
   read(names: readonly string[]): Promise<Rec[]>;
   /** applies a plan computed from the last read; fails cleanly if the data changed since */
   apply(plan: Plan): Promise<ApplyResult>;
+  /**
+   * Proves the credential (and, where the API allows, the write right) without changing
+   * anything. Throws a SrvctlError naming the cause when the credential is refused.
+   */
+  preflight(): Promise<PreflightResult>;
   /** where verify should ask */
   nameservers(): Promise<Nameserver[]>;
   close?(): Promise<void>;

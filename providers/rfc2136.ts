@@ -5,14 +5,14 @@ import { isIP } from 'node:net';
 import { decodeMessage, rcodeName } from '../src/dns/codec.js';
 import { tcpExchange } from '../src/dns/tcp.js';
 import { query, serverLabel, type Server } from '../src/dns/transport.js';
-import { parseSecret, signMessage, TsigStream, verifyResponse, type TsigAlgorithm, type TsigKey } from '../src/dns/tsig.js';
-import { encodeAxfrQuery, encodeUpdate, type RRsetState } from '../src/dns/update.js';
+import { findTsig, parseSecret, signMessage, TSIG_ERRORS, TsigStream, verifyResponse, type TsigAlgorithm, type TsigKey } from '../src/dns/tsig.js';
+import { encodeAxfrQuery, encodePrerequisiteOnlyUpdate, encodeQuestion, encodeUpdate, type RRsetState } from '../src/dns/update.js';
 import { SrvctlError } from '../src/errors.js';
 import type { Manifest } from '../src/manifest/types.js';
 import type { Plan } from '../src/plan/plan.js';
 import { isSubdomain, normalizeName } from '../src/records/name.js';
 import { rrsetKey, type Rec } from '../src/records/record.js';
-import type { ApplyResult, Nameserver, Provider, ProviderContext } from './provider.js';
+import type { ApplyResult, Nameserver, Provider, ProviderContext, PreflightResult } from './provider.js';
 import { READ_TYPES, RRsetSnapshot } from './snapshot.js';
 
 const TIMEOUT_MS = 10_000;
@@ -78,12 +78,36 @@ function unsignedFailure(rcode: string, tsigError: string | undefined, key: Tsig
   }
 }
 
+/**
+ * A TSIG error is a credential failure on every path (query, transfer, update): the key
+ * name, the secret or the clock is wrong, and no unsigned fallback may hide it. On an
+ * UPDATE after the same key signed a query that verified, BADKEY cannot mean "unknown
+ * key": Knot answers NOTAUTH + BADKEY when the key exists but its ACL lacks the update
+ * (or transfer) action.
+ */
+export function credentialFailure(tsigError: string, key: TsigKey, server: Server, path: 'query' | 'transfer' | 'update', keyProven: boolean): string {
+  const where = serverLabel(server);
+  switch (tsigError) {
+    case 'BADSIG':
+      return `${where} rejected the signature of key ${key.name} (BADSIG on the ${path}): the secret does not match the server's copy of the key`;
+    case 'BADKEY':
+      if (keyProven && path !== 'query') return `${where} knows key ${key.name} (a query signed with it verified) but refused the ${path} with BADKEY: the key lacks the ${path} right (Knot: add action ${path} to the key's ACL; BIND: ${path === 'update' ? 'update-policy grant' : 'allow-transfer'})`;
+      return `${where} does not know key ${key.name} (BADKEY on the ${path}): check tsig.name and tsig.algorithm against the server's key clause (Knot answers so too for a key that no ACL names)`;
+    case 'BADTIME':
+      return `${where} rejected the request time (BADTIME on the ${path}): this clock and the server's differ by more than the fudge (300 s); fix the clock`;
+    default:
+      return `${where} answered the ${path} with TSIG error ${tsigError}`;
+  }
+}
+
 class Rfc2136Provider implements Provider {
   readonly type = 'rfc2136';
-  readonly capabilities = { atomicApply: true, comments: false };
+  readonly capabilities = { atomicApply: true, comments: false, preflightProvesWrite: false };
   readonly description: string;
   private readonly snapshot = new RRsetSnapshot();
   private readonly timeoutMs: number;
+  /** a query signed with the key verified in this run */
+  private keyProven = false;
 
   constructor(
     private readonly server: Server,
@@ -110,7 +134,12 @@ class Rfc2136Provider implements Provider {
       await tcpExchange(this.server, signed, this.timeoutMs, (buf) => {
         const msg = decodeMessage(buf);
         if (msg.rcode !== 0) {
-          refusal = rcodeName(msg.rcode);
+          const tsigError = findTsig(buf)?.error;
+          if (tsigError) throw new SrvctlError('provider', credentialFailure(TSIG_ERRORS[tsigError] ?? String(tsigError), this.key, this.server, 'transfer', this.keyProven));
+          const rcode = rcodeName(msg.rcode);
+          // Only a plain refusal means "no transfers for you": read with queries instead.
+          if (rcode !== 'REFUSED' && rcode !== 'NOTAUTH') throw new SrvctlError('provider', `zone transfer of ${this.zone} from ${serverLabel(this.server)} answered ${rcode}`);
+          refusal = rcode;
           return true;
         }
         const problem = stream.feed(buf, this.now());
@@ -190,6 +219,58 @@ class Rfc2136Provider implements Provider {
     if (!verdict.ok) throw new SrvctlError('provider', `${serverLabel(this.server)} answered NOERROR but ${verdict.problem}: the update may have been applied by someone else's server; run srvctl plan`);
     this.snapshot.forget(touched.keys());
     return { applied: plan.changes.length, notes: [`sent one signed UPDATE (${deletes.length} deletions, ${adds.length} additions, ${touched.size} RRsets as prerequisites) to ${serverLabel(this.server)}`] };
+  }
+
+  /** One signed message, one reply with the same ID, over TCP. */
+  private async exchange(message: Buffer, what: string): Promise<{ reply: Buffer; mac: Buffer }> {
+    const id = message.readUInt16BE(0);
+    const { signed, mac } = signMessage(message, this.key, this.now());
+    let reply: Buffer | undefined;
+    try {
+      await tcpExchange(this.server, signed, this.timeoutMs, (buf) => {
+        if (buf.readUInt16BE(0) !== id) return false;
+        reply = buf;
+        return true;
+      });
+    } catch (e) {
+      throw new SrvctlError('provider', `${what} to ${serverLabel(this.server)}: ${(e as Error).message}`);
+    }
+    return { reply: reply!, mac };
+  }
+
+  /**
+   * 1. A signed SOA query whose answer's TSIG is verified: proves key name, secret and
+   *    clock. 2. A prerequisite-only UPDATE ("the apex SOA exists", nothing to change):
+   *    proves the update right where the server checks it before the content (Knot:
+   *    NOTAUTH + BADKEY without the right); a server that grants it (NOERROR) changed
+   *    nothing. Measured (BIND 9.18, Knot 3.2): Knot answers NOTAUTH + BADKEY for a key
+   *    without the update action; BIND answers NOERROR for any key it knows, even one
+   *    with no grant (also with a no-op delete in the update section), so on BIND the
+   *    right is proven only by the UPDATE itself, which is all-or-nothing.
+   */
+  async preflight(): Promise<PreflightResult> {
+    const checks: PreflightResult['checks'] = [];
+    const q = await this.exchange(encodeQuestion(randomInt(65536), this.zone, 'SOA'), 'signed SOA query');
+    const qVerdict = verifyResponse(q.reply, this.key, q.mac, this.now());
+    const qRcode = rcodeName(q.reply[3]! & 0x0f);
+    if (!qVerdict.ok && qVerdict.tsigError) throw new SrvctlError('provider', credentialFailure(qVerdict.tsigError, this.key, this.server, 'query', false));
+    if (qRcode !== 'NOERROR') throw new SrvctlError('provider', `${serverLabel(this.server)} answered ${qRcode} to a signed SOA query for ${this.zone}: is it the primary of the zone?`);
+    if (!qVerdict.ok) throw new SrvctlError('provider', `${serverLabel(this.server)} answered the signed SOA query but ${qVerdict.problem}: the key cannot be proven`);
+    const soa = decodeMessage(q.reply);
+    if (!soa.aa || !soa.answers.some((r) => r.type === 'SOA')) throw new SrvctlError('provider', `${serverLabel(this.server)} is not authoritative for ${this.zone} (no SOA with the AA flag)`);
+    this.keyProven = true;
+    checks.push({ check: 'TSIG key', detail: `a signed SOA query for ${this.zone} was answered with a verified signature of key ${this.key.name}` });
+
+    const u = await this.exchange(encodePrerequisiteOnlyUpdate(randomInt(65536), this.zone), 'prerequisite-only UPDATE');
+    const uVerdict = verifyResponse(u.reply, this.key, u.mac, this.now());
+    const uRcode = rcodeName(u.reply[3]! & 0x0f);
+    if (!uVerdict.ok && uVerdict.tsigError) throw new SrvctlError('provider', credentialFailure(uVerdict.tsigError, this.key, this.server, 'update', true));
+    if (uRcode === 'REFUSED') throw new SrvctlError('provider', `${serverLabel(this.server)} refused an UPDATE of zone ${this.zone} signed with key ${this.key.name} (REFUSED): the key has no update rights there (update-policy / allow-update; Knot: acl action update)`);
+    if (uRcode === 'NOTAUTH') throw new SrvctlError('provider', `${serverLabel(this.server)} is not authoritative for updates of zone ${this.zone} (NOTAUTH): send updates to the primary`);
+    if (uRcode !== 'NOERROR') throw new SrvctlError('provider', `${serverLabel(this.server)} answered ${uRcode} to a prerequisite-only UPDATE of ${this.zone}`);
+    if (!uVerdict.ok) throw new SrvctlError('provider', `${serverLabel(this.server)} answered the prerequisite-only UPDATE but ${uVerdict.problem}`);
+    checks.push({ check: 'update right', detail: `a prerequisite-only update of ${this.zone} (it changes nothing) was accepted for key ${this.key.name} (Knot checks the update right there; BIND accepts it from any key it knows)` });
+    return { writeRight: false, checks };
   }
 
   /** The zone's NS set, asked of the primary; an NS at the primary's address is asked on its port. */

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
+import { access, constants as fsConstants } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { SrvctlError } from '../src/errors.js';
 import { writeAtomic } from '../src/util/atomic-write.js';
 import { Authority } from '../src/dns/authority.js';
@@ -9,7 +11,7 @@ import { parseZone, ZoneParseError, type ParsedZone } from '../src/dns/zonefile.
 import type { Manifest } from '../src/manifest/types.js';
 import type { Plan } from '../src/plan/plan.js';
 import type { Rec } from '../src/records/record.js';
-import type { ApplyResult, Nameserver, Provider, ProviderContext } from './provider.js';
+import type { ApplyResult, Nameserver, Provider, ProviderContext, PreflightResult } from './provider.js';
 
 /**
  * The last parse of each zone file, reused while the file's text is the same: drift over
@@ -44,7 +46,7 @@ export function parseZoneText(path: string, text: string, origin: string): Parse
 
 class ZoneFileProvider implements Provider {
   readonly type = 'zonefile';
-  readonly capabilities = { atomicApply: true, comments: true };
+  readonly capabilities = { atomicApply: true, comments: true, preflightProvesWrite: true };
   readonly description: string;
   private readHash: string | null = null;
   private server?: RunningServer;
@@ -91,6 +93,18 @@ class ZoneFileProvider implements Provider {
     }
     this.readHash = hash(text);
     return { applied: plan.changes.length, notes: [`wrote ${this.path}`] };
+  }
+
+  /** The file parses (or is absent) and its directory is writable: the write's atomic rename will work. */
+  async preflight(): Promise<PreflightResult> {
+    await loadZoneFile(this.path, this.origin);
+    const dir = dirname(this.path);
+    try {
+      await access(dir, fsConstants.W_OK);
+    } catch (e) {
+      throw new SrvctlError('provider', `cannot write zone file ${this.path}: directory ${dir} is ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : 'not writable'}`);
+    }
+    return { writeRight: true, checks: [{ check: 'zone file', detail: `${this.path} reads, and ${dir} is writable` }] };
   }
 
   /** The zone is served by srvctl's own server, started here on a free loopback port. */

@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'dns' // a DNS query failed
   | 'verify' // nameservers did not agree in time
   | 'prediction' // etcd would reject what DNS says
+  | 'guard' // the running cluster disagrees with the change (live guards)
   | 'io'; // a local file could not be read or written
 
 export class SrvctlError extends Error {

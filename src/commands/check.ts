@@ -9,7 +9,8 @@ import { hostnameProblem, normalizeName } from '../records/name.js';
 import type { NamedServer } from '../verify/verify.js';
 import type { Context } from './context.js';
 import { loadManifest } from './manifest.js';
-import { predictFromDns, requireResolver } from './predicting.js';
+import { predictFromDns } from '../predict/served.js';
+import { requireResolver, systemResolverFor } from './predicting.js';
 
 export interface CheckFlags {
   ns?: string[];
@@ -80,7 +81,7 @@ export async function check(ctx: Context, domainArg: string, flags: CheckFlags):
   }
   ctx.err(`asking ${nameservers.length} nameserver(s) of zone ${zone}: ${nameservers.map((n) => `${n.name === n.host ? '' : `${n.name} `}${n.host}:${n.port}`).join(', ')}\n`);
 
-  const report = await predictFromDns({ domain, zone, nameservers, version, serviceName, timeoutMs, retries, manifest });
+  const report = await predictFromDns({ domain, zone, nameservers, version, serviceName, ask: asker, resolver: systemResolverFor(timeoutMs, retries), manifest });
   ctx.out(checkText(report, ctx.paint));
   if (ctx.json) ctx.emit(checkJson(report));
   if (report.findings.some((f) => f.severity === 'error')) return EXIT.failure;

@@ -1,36 +1,19 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { query } from '../dns/transport.js';
-import { compareMembership, type LiveMember } from '../drift/membership.js';
 import { metricsText, previousSuccess, type ClusterMetrics } from '../drift/prometheus.js';
 import { EXIT, SrvctlError } from '../errors.js';
-import type { Manifest } from '../manifest/types.js';
-import { applyToRecords } from '../plan/diff.js';
-import { srvName } from '../records/desired.js';
-import { parseSrvRdata, recordText } from '../records/record.js';
+import { reconcile } from '../reconcile/pipeline.js';
+import type { DriftFinding, ReconcileReport } from '../reconcile/types.js';
 import { writeAtomic } from '../util/atomic-write.js';
 import { mapLimit } from '../util/limit.js';
-import { expectationsFor, verifyOnce } from '../verify/verify.js';
 import type { Context } from './context.js';
-import { memberList, type EtcdTls } from './etcd-gateway.js';
-import { loadManifest } from './manifest.js';
-import { verifyNameservers } from './nameservers.js';
-import { planFor } from './planning.js';
+import { etcdFlags, processDeps, type EtcdFlags } from './deps.js';
 
-export interface DriftFlags extends EtcdTls {
+export interface DriftFlags extends EtcdFlags {
   etcd?: boolean;
-  etcdEndpoints?: string;
   promFile?: string;
   concurrency?: string;
-}
-
-export interface DriftFinding {
-  kind: 'provider' | 'dns' | 'etcd';
-  message: string;
-  record?: string;
-  nameserver?: string;
-  member?: string;
 }
 
 interface ClusterResult {
@@ -38,11 +21,16 @@ interface ClusterResult {
   cluster: string | null;
   ok: boolean;
   error?: string;
+  /** the core's error code, for --json */
+  errorCode?: string;
   findings: DriftFinding[];
   durationMs: number;
 }
 
-/** Manifests among the arguments: files as given, directories searched for YAML that looks like one. */
+/**
+ * Manifests among the arguments: files as given, directories searched for YAML that looks
+ * like one. (Seam: src/drift/collect.ts, the hardened directory walk, replaces this when it lands.)
+ */
 async function findManifests(paths: string[]): Promise<string[]> {
   const out: string[] = [];
   const walk = async (p: string, explicit: boolean): Promise<void> => {
@@ -81,54 +69,18 @@ async function clusterNameOf(file: string): Promise<string | null> {
 
 async function checkCluster(ctx: Context, file: string, flags: DriftFlags): Promise<ClusterResult> {
   const started = Date.now();
-  const findings: DriftFinding[] = [];
-  let manifest: Manifest | undefined;
+  const deps = processDeps(ctx, async () => false);
+  let report: ReconcileReport;
   try {
-    manifest = await loadManifest(ctx, file);
-    const { provider, plan, actual, desired } = await planFor(ctx, manifest);
-    try {
-      // Provider vs manifest: the plan srvctl sync would apply.
-      for (const c of plan.changes.filter((x) => !x.marker)) {
-        const r = (c.after ?? c.before)!;
-        const msg =
-          c.action === 'create' ? `missing at the provider: ${recordText(c.after!)}` : c.action === 'delete' ? `at the provider but not in the manifest: ${recordText(c.before!)}` : `differs at the provider: ${recordText(c.before!)} (manifest: ${c.after!.rdata}, ttl ${c.after!.ttl})`;
-        findings.push({ kind: 'provider', record: `${r.name} ${r.type}`, message: msg });
-      }
-      for (const k of plan.conflicts) findings.push({ kind: 'provider', record: `${k.record.name} ${k.record.type}`, message: `foreign record: ${recordText(k.record)} (${k.reason})` });
-
-      // Every authoritative nameserver vs the manifest: what DNS would serve once in sync.
-      const nameservers = await verifyNameservers(manifest.verify.nameservers, provider);
-      const expectations = expectationsFor(applyToRecords(actual, plan), [...desired, ...plan.changes.filter((c) => !c.marker && c.before).map((c) => c.before!)]);
-      const ask = (ns: { host: string; port: number }, name: string, type: string) => query(ns, name, type, { timeoutMs: manifest!.verify.timeoutMs, retries: manifest!.verify.retries });
-      const report = await verifyOnce(nameservers, expectations, ask);
-      for (const cell of report.cells.filter((c) => c.status !== 'ok')) {
-        const what = cell.status === 'differs' ? [cell.missing.length ? `missing ${cell.missing.join(', ')}` : '', cell.extra.length ? `unexpected ${cell.extra.join(', ')}` : ''].filter(Boolean).join('; ') : cell.detail ?? cell.status;
-        findings.push({ kind: 'dns', nameserver: cell.nameserver, record: `${cell.name} ${cell.type}`, message: `${cell.nameserver}: ${cell.name} ${cell.type}: ${what}` });
-      }
-
-      // The running cluster vs DNS vs manifest.
-      if (flags.etcd || flags.etcdEndpoints) {
-        const serverName = srvName('server', manifest.etcd.tls, manifest.etcd.serviceName, manifest.domain);
-        const first = nameservers[0]!;
-        const srv = (await ask(first, serverName, 'SRV')).answers.filter((r) => r.type === 'SRV').map((r) => parseSrvRdata(r.rdata)!);
-        let endpoints = flags.etcdEndpoints?.split(',').map((s) => s.trim()).filter(Boolean) ?? [];
-        if (endpoints.length === 0) {
-          const clientName = srvName('client', manifest.etcd.tls, manifest.etcd.serviceName, manifest.domain);
-          const scheme = manifest.etcd.tls ? 'https' : 'http';
-          endpoints = (await ask(first, clientName, 'SRV')).answers.filter((r) => r.type === 'SRV').map((r) => parseSrvRdata(r.rdata)!).map((s) => `${scheme}://${s.target}:${s.port}`);
-          if (endpoints.length === 0) throw new SrvctlError('dns', `no ${clientName} records to find the cluster's endpoints; pass --etcd-endpoints`);
-        }
-        const live: LiveMember[] = await memberList(endpoints, flags);
-        for (const f of compareMembership(manifest.members, srv, live)) findings.push({ kind: 'etcd', member: f.member, message: f.message });
-      }
-    } finally {
-      await provider.close?.();
-    }
-    return { file, cluster: manifest.cluster, ok: true, findings, durationMs: Date.now() - started };
+    report = await reconcile({ mode: 'drift', file, etcd: flags.etcd, ...etcdFlags(flags) }, deps);
   } catch (e) {
-    const message = e instanceof SrvctlError ? [e.message, ...e.details].join('; ') : `internal error: ${(e as Error).message}`;
-    return { file, cluster: manifest?.cluster ?? (await clusterNameOf(file)), ok: false, error: message, findings, durationMs: Date.now() - started };
+    return { file, cluster: await clusterNameOf(file), ok: false, error: `internal error: ${(e as Error).message}`, findings: [], durationMs: Date.now() - started };
   }
+  for (const w of report.warnings) ctx.err(ctx.errPaint.change(`warning: ${file}: ${w}\n`));
+  const cluster = report.manifest?.cluster ?? (await clusterNameOf(file));
+  const findings = report.drift ?? [];
+  if (report.error) return { file, cluster, ok: false, error: [report.error.message, ...report.error.details].join('; '), errorCode: report.error.code, findings, durationMs: Date.now() - started };
+  return { file, cluster, ok: true, findings, durationMs: Date.now() - started };
 }
 
 export async function drift(ctx: Context, paths: string[], flags: DriftFlags): Promise<number> {
@@ -137,6 +89,7 @@ export async function drift(ctx: Context, paths: string[], flags: DriftFlags): P
   if (flags.etcdEndpoints && files.length > 1) throw new SrvctlError('usage', '--etcd-endpoints names one cluster: give one manifest, or use --etcd to find each cluster through its _etcd-client SRV records');
   const concurrency = Number(flags.concurrency ?? 4);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 32) throw new SrvctlError('usage', `--concurrency "${flags.concurrency}" must be a whole number from 1 to 32`);
+  etcdFlags(flags); // flag errors before any cluster is read
   const results = await mapLimit(files, concurrency, (f) => checkCluster(ctx, f, flags));
 
   for (const r of results) {
@@ -176,7 +129,7 @@ export async function drift(ctx: Context, paths: string[], flags: DriftFlags): P
     ctx.emit({
       drift: drifting > 0,
       failed,
-      clusters: results.map((r) => ({ cluster: r.cluster, file: r.file, ok: r.ok, error: r.error ?? null, durationMs: r.durationMs, findings: r.findings })),
+      clusters: results.map((r) => ({ cluster: r.cluster, file: r.file, ok: r.ok, error: r.error ?? null, errorCode: r.errorCode ?? null, durationMs: r.durationMs, findings: r.findings })),
     });
   }
   return failed ? EXIT.failure : drifting ? EXIT.attention : EXIT.ok;

@@ -54,3 +54,21 @@ export function encodeUpdate(id: number, spec: UpdateSpec): Buffer {
 export function encodeAxfrQuery(id: number, zone: string): Buffer {
   return new Wire().u16(id).u16(0).u16(1).u16(0).u16(0).u16(0).name(zone).u16(typeCode('AXFR')).u16(CLASS.IN).done();
 }
+
+/** A query for one RRset, to be signed: preflight proves key, secret and clock with it. */
+export function encodeQuestion(id: number, name: string, type: string): Buffer {
+  return new Wire().u16(id).u16(0).u16(1).u16(0).u16(0).u16(0).name(name).u16(typeCode(type)).u16(CLASS.IN).done();
+}
+
+/**
+ * An UPDATE with one prerequisite, "the zone apex SOA exists" (RFC 2136 §2.4.1: class ANY,
+ * TTL 0, no rdata), and nothing to update: a server that checks the key's update right
+ * before the content answers it without changing data.
+ */
+export function encodePrerequisiteOnlyUpdate(id: number, zone: string): Buffer {
+  const w = new Wire();
+  w.u16(id).u16(OPCODE_UPDATE << 11).u16(1).u16(1).u16(0).u16(0);
+  w.name(zone).u16(typeCode('SOA')).u16(CLASS.IN);
+  w.name(zone).u16(typeCode('SOA')).u16(CLASS.ANY).u32(0).u16(0);
+  return w.done();
+}

@@ -114,7 +114,7 @@ export function interpret(file: string, raw: Raw, src: SourceMap): { manifest: M
     cluster: raw.cluster,
     domain,
     ttl: raw.ttl ?? 300,
-    etcd: { version, tls, serviceName, token: etcdRaw.token ?? raw.cluster, clientSrv: etcdRaw.clientSrv ?? true, autoTls: etcdRaw.autoTls ?? false },
+    etcd: { version, tls, serviceName, token: etcdRaw.token ?? raw.cluster, clientSrv: etcdRaw.clientSrv ?? true, autoTls: etcdRaw.autoTls ?? false, endpoints: etcdRaw.endpoints ?? [] },
     provider: { type, zone, options },
     members,
     verify: {

@@ -48,6 +48,8 @@ export interface Manifest {
     token: string;
     clientSrv: boolean;
     autoTls: boolean;
+    /** client URLs of the running cluster (v1.1 `etcd.endpoints`); empty when not given */
+    endpoints?: string[];
   };
   provider: ProviderConfig;
   members: Member[];

@@ -154,21 +154,26 @@ describe('srvctl check', function () {
   });
 });
 
-describe('srvctl sync predicts what etcd does with the records it verified', function () {
+describe('srvctl sync predicts what etcd does with the records it would write', function () {
   this.timeout(30_000);
-  it('refuses to emit config when a foreign SRV record would make a phantom member; --force emits it', async () => {
+  it('refuses before writing when a foreign SRV record would make a phantom member; --force writes and emits', async () => {
     const { dir, cleanup } = await scratch('cluster.yaml');
     try {
       const zone = join(dir, 'example.com.zone');
       writeFileSync(zone, `${readFileSync(join(FIXTURES, 'example.com.hand.zone'), 'utf8')}_etcd-server._tcp.coreos 300 IN SRV 0 0 2380 ns1\n`);
+      const before = readFileSync(zone, 'utf8');
       const r = await srvctl(['sync', join(dir, 'cluster.yaml'), '--yes', '--json']);
       assert.equal(r.code, 1, r.stderr);
-      assert.match(r.stderr, /etcd 3\.5 would not bootstrap the intended cluster from these records/);
+      assert.match(r.stderr, /etcd 3\.5 would not bootstrap the intended cluster from the records this plan would write; nothing was written/);
       assert.match(r.stderr, /phantom member/);
       const doc = JSON.parse(r.stdout);
       assert.equal(doc.error.code, 'prediction');
+      assert.equal(doc.stage, 'predict-planned', 'stopped by stage 3');
+      assert.equal(doc.verdict.ok, false);
+      assert.deepEqual(doc.writes, []);
       assert.equal(doc.configs, undefined);
-      assert.equal(doc.verify.ok, true, 'the records themselves are served');
+      assert.equal(doc.verify, undefined, 'nothing was verified: nothing was written');
+      assert.equal(readFileSync(zone, 'utf8'), before, 'the zone file is untouched');
       const forced = await srvctl(['sync', join(dir, 'cluster.yaml'), '--yes', '--force']);
       assert.equal(forced.code, 0);
       assert.match(forced.stderr, /warning: --force/);

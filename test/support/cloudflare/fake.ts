@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { Authority } from '../../../src/dns/authority.js';
@@ -190,7 +190,7 @@ export class FakeCloudflare {
       if (!power) throw new ApiError(403, [{ code: 10000, message: 'Authentication error' }]);
       if (problems.length) throw new ApiError(400, [{ code: 1004, message: `DNS Validation Error: ${problems[0]}` }]);
       if (o.method !== 'GET' && power !== 'edit') throw new ApiError(403, [{ code: 10000, message: 'Authentication error' }]);
-      const result = this.route(o.method, o.template, o.params, url.searchParams, body);
+      const result = this.route(o.method, o.template, o.params, url.searchParams, body, auth.slice(7));
       if (injection?.fault === '500') {
         this.send(res, o, 500, this.fail([{ code: 10001, message: 'Internal server error' }]));
         return;
@@ -208,7 +208,10 @@ export class FakeCloudflare {
     return z;
   }
 
-  private route(method: string, template: string, params: Record<string, string>, q: URLSearchParams, body: Json): Json {
+  private route(method: string, template: string, params: Record<string, string>, q: URLSearchParams, body: Json, token = ''): Json {
+    if (template === '/user/tokens/verify') {
+      return { success: true, errors: [], messages: [{ code: 10000, message: 'This API Token is valid and active' }], result: { id: createHash('md5').update(token).digest('hex'), status: 'active' } };
+    }
     if (template === '/zones' && method === 'GET') {
       const list = this.zones.filter((z) => !q.get('name') || z.name === q.get('name'));
       const zones = list.map((z) => this.zoneJson(z));

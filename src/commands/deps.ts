@@ -1,0 +1,39 @@
+import { lookup } from 'node:dns/promises';
+import { openProvider } from '../../providers/index.js';
+import { query } from '../dns/transport.js';
+import { GatewayClient, type EtcdTls } from '../etcd/client.js';
+import { SrvctlError } from '../errors.js';
+import type { ReconcileDeps, ReconcileReport, ReconcileRequest } from '../reconcile/types.js';
+import { sleep } from '../util/limit.js';
+import type { Context } from './context.js';
+import { readText } from './manifest.js';
+import { systemResolverFor } from './predicting.js';
+
+/** The outside world of the core, as the CLI process has it. */
+export function processDeps(ctx: Context, confirm: (report: ReconcileReport) => Promise<boolean>, hooks: Pick<ReconcileDeps, 'onStage' | 'onVerifyRound'> = {}): ReconcileDeps {
+  return {
+    readText,
+    openProvider: (m) => openProvider(m, ctx.providerContext()),
+    query: (server, name, type, opts) => query(server, name, type, opts),
+    resolver: systemResolverFor(2000, 2),
+    lookupHost: async (host) => (await lookup(host, { all: true })).map((a) => a.address),
+    etcdClient: (endpoints, tls) => new GatewayClient(endpoints, tls),
+    now: () => new Date(),
+    sleep,
+    confirm,
+    ...hooks,
+  };
+}
+
+export interface EtcdFlags extends EtcdTls {
+  etcdEndpoints?: string;
+}
+
+export function etcdFlags(flags: EtcdFlags): Pick<ReconcileRequest, 'etcdEndpoints' | 'etcdTls'> {
+  const endpoints = flags.etcdEndpoints?.split(',').map((e) => e.trim()).filter(Boolean);
+  for (const e of endpoints ?? []) {
+    if (!/^https?:\/\/[^\s/]+\/?$/.test(e)) throw new SrvctlError('usage', `--etcd-endpoints: "${e}" is not an http(s)://host:port client URL`);
+  }
+  return { etcdEndpoints: endpoints, etcdTls: { cacert: flags.cacert, cert: flags.cert, key: flags.key, insecureSkipTlsVerify: flags.insecureSkipTlsVerify } };
+}
+
