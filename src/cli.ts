@@ -52,9 +52,12 @@ program
   .command('plan')
   .description('read the provider and print the changes; writes nothing (exit 0 in sync, 2 changes pending, 1 failure)')
   .argument('<file>', 'cluster manifest')
-  .action(async (file: string, _o, cmd: Command) => {
+  .option('--adopt', 'plan to take ownership of foreign records that are exactly what the manifest wants')
+  .option('--adopt-from <owner>', "plan to take over the records of another srvctl cluster id (a renamed cluster)")
+  .option('--out <plan.json>', 'save the plan with digests of what it was made from, for sync --plan')
+  .action(async (file: string, opts, cmd: Command) => {
     const { plan } = await import('./commands/plan.js');
-    exitCode = await plan(await ctxFor(cmd), file);
+    exitCode = await plan(await ctxFor(cmd), file, opts);
   });
 
 program
@@ -73,9 +76,30 @@ program
   .addOption(formatOption())
   .option('--member <name>', 'emit the config of one member only')
   .option('--out <dir>', 'write one file per member into DIR instead of printing')
+  .option('--adopt', 'take ownership of foreign records that are exactly what the manifest wants (one run, not a setting)')
+  .option('--adopt-from <owner>', "take over the records of another srvctl cluster id (a renamed cluster)")
+  .option('--plan <plan.json>', 'apply exactly this saved plan (plan --out), or refuse when the provider or manifest changed')
   .action(async (file: string, opts, cmd: Command) => {
     const { sync } = await import('./commands/sync.js');
     exitCode = await sync(await ctxFor(cmd), file, opts);
+  });
+
+program
+  .command('destroy')
+  .description('delete every record the cluster owns (and its ownership markers), nothing else; the plan is shown first (exit 0 ok, 1 refused or failed)')
+  .argument('<file>', 'cluster manifest')
+  .option('-y, --yes', 'delete without asking')
+  .option('--dry-run', 'stop after the plan')
+  .option('--no-verify', 'skip asking the nameservers whether the records are gone')
+  .option('--force', 'delete even while members still run (with --etcd-endpoints)')
+  .option('--etcd-endpoints <urls>', 'client URLs of the cluster: refuse while its members still run')
+  .option('--cacert <file>', 'CA bundle for https etcd endpoints')
+  .option('--cert <file>', 'client certificate for etcd')
+  .option('--key <file>', 'client key for etcd')
+  .option('--insecure-skip-tls-verify', 'accept self-signed etcd certificates (auto-tls clusters)')
+  .action(async (file: string, opts, cmd: Command) => {
+    const { destroy } = await import('./commands/destroy.js');
+    exitCode = await destroy(await ctxFor(cmd), file, opts);
   });
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];

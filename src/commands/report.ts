@@ -15,7 +15,7 @@ export class ReportPrinter {
 
   constructor(
     private readonly ctx: Context,
-    private readonly command: 'plan' | 'sync',
+    private readonly command: 'plan' | 'sync' | 'destroy',
     private readonly write: (text: string) => void,
   ) {}
 

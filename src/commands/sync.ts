@@ -5,9 +5,12 @@ import type { Context } from './context.js';
 import { etcdFlags, processDeps, type EtcdFlags } from './deps.js';
 import { emitConfigs } from './output.js';
 import { ReportPrinter } from './report.js';
+import { adoptFlags, loadSavedPlan, type AdoptFlags } from './adopting.js';
 import { parseFormat, type RenderFlags } from './render.js';
 
-export interface SyncFlags extends RenderFlags, EtcdFlags {
+export interface SyncFlags extends RenderFlags, EtcdFlags, AdoptFlags {
+  /** sync --plan FILE: apply exactly this saved plan (approved when it was saved: no question) */
+  plan?: string;
   yes?: boolean;
   dryRun?: boolean;
   verify?: boolean; // commander's --no-verify sets false
@@ -31,7 +34,9 @@ export async function sync(ctx: Context, file: string, flags: SyncFlags): Promis
       ctx.err(`\r  ${agreeing}/${r.nameservers.length} nameservers agree after ${(elapsed / 1000).toFixed(0)}s (waiting up to ${waitMs / 1000}s)…`);
     },
   });
-  const report = await reconcile({ mode: 'sync', file, format, member: flags.member, yes: flags.yes, dryRun: flags.dryRun, verify: flags.verify, force: flags.force, ...etcdFlags(flags) }, deps);
+  const saved = flags.plan ? await loadSavedPlan(flags.plan, flags) : undefined;
+  const lifecycle = saved ? { savedPlan: saved, ...adoptFlags(saved.options) } : adoptFlags(flags);
+  const report = await reconcile({ mode: 'sync', file, format, member: flags.member, yes: flags.yes || !!saved, dryRun: flags.dryRun, verify: flags.verify, force: flags.force, ...etcdFlags(flags), ...lifecycle }, deps);
   printer.flush(report);
   const doc = reportJson(report);
   if (report.error) throw new SrvctlError(report.error.code, report.error.message, report.error.details, doc);

@@ -1,5 +1,6 @@
 import { LineCounter, parseDocument, visit } from 'yaml';
 import { SrvctlError } from '../errors.js';
+import { applyMemberDefaults } from './defaults.js';
 import { SourceMap } from './positions.js';
 import { schemaIssues } from './schema.js';
 import { interpret } from './semantics.js';
@@ -46,7 +47,7 @@ export function parseManifest(file: string, text: string): ManifestResult {
     findings.push({ severity: 'error', where: src.where(issue.path, issue.atKey), message: prefix + issue.message });
   }
   if (findings.some((f) => f.severity === 'error')) return { findings: sortFindings(findings) };
-  const { manifest, findings: semantic } = interpret(file, data, src);
+  const { manifest, findings: semantic } = interpret(file, applyMemberDefaults(data), src);
   const all = sortFindings([...findings, ...semantic]);
   return all.some((f) => f.severity === 'error') ? { findings: all } : { manifest, findings: all };
 }

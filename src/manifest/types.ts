@@ -16,6 +16,14 @@ export interface Member {
   state: 'new' | 'existing';
 }
 
+/** Manifest v1.1 `defaults:`: member values for members that do not set their own. */
+export interface MemberDefaults {
+  priority?: number;
+  weight?: number;
+  peerPort?: number;
+  clientPort?: number;
+}
+
 export interface HostPort {
   host: string;
   port: number;

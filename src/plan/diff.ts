@@ -1,6 +1,18 @@
-import { parseSrvRdata, recordKey, sortRecords, type Rec } from '../records/record.js';
-import { classifyOwnership, isMarker, markerFor } from '../records/ownership.js';
+import { parseSrvRdata, recordKey, recordText, sortRecords, type Rec } from '../records/record.js';
+import { classifyOwnership, isMarker, markerFor, parseMarker, recordDigest } from '../records/ownership.js';
 import type { Change, Conflict, Plan } from './plan.js';
+
+/**
+ * One-shot take-over, never a manifest key (`sync --adopt`, `--adopt-from OWNER`).
+ * adopt: unmarked records that are exactly what the manifest wants become owned.
+ * adoptFrom: records marked by OWNER (a renamed cluster id) become owned.
+ * "Exactly" includes the TTL: a record that differs in any field (rdata or TTL) is never
+ * adopted, and the plan carries a refusal naming the field, so nothing at all is written.
+ */
+export interface DiffOptions {
+  adopt?: boolean;
+  adoptFrom?: string;
+}
 
 /** Records that are "the same record, changed" share an identity: an SRV its target, A/AAAA their name. */
 function identity(r: Rec): string {
@@ -14,8 +26,15 @@ function identity(r: Rec): string {
  * holds at the managed names. Only records carrying `owner`'s marker are ever changed or
  * deleted; anything else in the way is a conflict and stays as it is.
  */
-export function diff(desired: readonly Rec[], actual: readonly Rec[], owner: string, zone: string): Plan {
+export function diff(desired: readonly Rec[], actual: readonly Rec[], owner: string, zone: string, options: DiffOptions = {}): Plan {
   const { owned, otherOwners } = classifyOwnership(actual, owner);
+  const adopting = !!options.adopt || options.adoptFrom !== undefined;
+  const adoptable = (r: Rec) => {
+    const other = otherOwners.get(r);
+    return other === undefined ? !!options.adopt : other === options.adoptFrom && other !== owner;
+  };
+  const refusals: string[] = [];
+  const adopted = new Set<Rec>();
   const ownedSet = new Set(owned);
   const ownedRecords = owned.filter((r) => !isMarker(r));
   const ownedMarkers = owned.filter((r) => isMarker(r));
@@ -43,8 +62,21 @@ export function diff(desired: readonly Rec[], actual: readonly Rec[], owner: str
       continue;
     }
     const foreignSame = foreignByKey.get(recordKey(d));
+    if (foreignSame && adoptable(foreignSame)) {
+      adopted.add(foreignSame);
+      if (foreignSame.ttl !== d.ttl) {
+        refusals.push(`${recordText(foreignSame)}: TTL ${foreignSame.ttl} differs from the manifest's ${d.ttl}; srvctl adopts only a record that is exactly what the manifest wants (set its TTL to ${d.ttl}, or the manifest's ttl to ${foreignSame.ttl})`);
+        continue;
+      }
+      changes.push({ action: 'adopt', before: foreignSame, after: foreignSame, marker: false });
+      kept.push(d);
+      continue;
+    }
     if (foreignSame) {
       const other = otherOwners.get(foreignSame);
+      if (adopting && other) {
+        refusals.push(`${recordText(foreignSame)}: marked by cluster ${other}; srvctl never adopts another owner's record${options.adoptFrom ? '' : ` (if ${other} is this cluster's old id, use --adopt-from ${other})`}`);
+      }
       conflicts.push({
         record: foreignSame,
         owner: other,
@@ -70,9 +102,23 @@ export function diff(desired: readonly Rec[], actual: readonly Rec[], owner: str
     if (!consumed.has(r)) changes.push({ action: 'delete', before: r, marker: false });
   }
 
+  // Adoption is all or nothing: a candidate that is "the same record, changed" (an SRV to
+  // the same target, an address at the same host) or that the manifest does not want is a
+  // refusal, never a silent conflict beside a new record.
+  if (adopting) {
+    const desiredIdentities = new Map(desired.map((d) => [identity(d), d]));
+    for (const r of sortRecords(foreign)) {
+      if (adopted.has(r) || !adoptable(r) || foreignByKey.get(recordKey(r)) !== r || desiredKeys.has(recordKey(r))) continue;
+      const want = desiredIdentities.get(identity(r));
+      const from = otherOwners.get(r) ? `marked by cluster ${otherOwners.get(r)}` : 'unmarked';
+      if (want) refusals.push(`${recordText(r)} (${from}) differs from the manifest's ${recordText(want)}; srvctl adopts only a record that is exactly what the manifest wants`);
+      else if (otherOwners.get(r)) refusals.push(`${recordText(r)} (${from}) is not in the manifest; take over only records the manifest wants (sync or destroy the old cluster's manifest first)`);
+    }
+  }
+
   // Foreign records in an RRset srvctl manages change what etcd computes: say so.
   const managedRRsets = new Set(desired.map((r) => `${r.name}\t${r.type}`));
-  const reported = new Set(conflicts.map((c) => c.record));
+  const reported = new Set([...conflicts.map((c) => c.record), ...adopted]);
   for (const r of sortRecords(foreign)) {
     if (reported.has(r) || !managedRRsets.has(`${r.name}\t${r.type}`)) continue;
     const other = otherOwners.get(r);
@@ -92,8 +138,17 @@ export function diff(desired: readonly Rec[], actual: readonly Rec[], owner: str
   for (const m of sortRecords(ownedMarkers)) {
     if (!wantedKeys.has(recordKey(m))) changes.push({ action: 'delete', before: m, marker: true });
   }
+  // A record taken over from another owner loses that owner's marker in the same apply.
+  for (const r of sortRecords([...adopted].filter((x) => otherOwners.has(x) && changes.some((c) => c.action === 'adopt' && c.before === x)))) {
+    const from = otherOwners.get(r)!;
+    const digest = recordDigest(r);
+    for (const m of actual) {
+      const mk = m.name === r.name ? parseMarker(m) : null;
+      if (mk && mk.owner === from && mk.type === r.type && mk.digest === digest) changes.push({ action: 'delete', before: m, marker: true });
+    }
+  }
 
-  return { owner, zone, changes, conflicts, unchanged };
+  return refusals.length ? { owner, zone, changes, conflicts, unchanged, refusals } : { owner, zone, changes, conflicts, unchanged };
 }
 
 /** What the provider holds once `plan` is applied to `actual`. */

@@ -12,13 +12,17 @@ export interface Paint {
 
 export const plainPaint: Paint = { add: (s) => s, change: (s) => s, remove: (s) => s, conflict: (s) => s, dim: (s) => s, bold: (s) => s };
 
-/** `terraform plan` style: one line per change, the record in zone-file form. */
+/**
+ * `terraform plan` style: one line per change, the record in zone-file form. Adoption is
+ * `=` (the record stays exactly as it is and becomes owned); refusals end the plan.
+ */
 export function planText(plan: Plan, paint: Paint, opts: { showMarkers: boolean }): string {
   const lines: string[] = [];
   for (const c of plan.changes) {
     if (c.marker && !opts.showMarkers) continue;
     const tag = c.marker ? paint.dim('  (ownership marker)') : '';
-    if (c.action === 'create') lines.push(paint.add(`  + ${recordText(c.after!)}`) + tag);
+    if (c.action === 'adopt') lines.push(paint.add(`  = ${recordText(c.after!)}`) + paint.dim(`   (adopt: kept as it is, now owned by ${plan.owner})`) + tag);
+    else if (c.action === 'create') lines.push(paint.add(`  + ${recordText(c.after!)}`) + tag);
     else if (c.action === 'delete') lines.push(paint.remove(`  - ${recordText(c.before!)}`) + tag);
     else lines.push(paint.change(`  ~ ${recordText(c.after!)}`) + paint.dim(`   (was: ${changedPart(c.before!, c.after!)})`) + tag);
   }
@@ -27,11 +31,12 @@ export function planText(plan: Plan, paint: Paint, opts: { showMarkers: boolean 
   }
   const n = counts(plan);
   const summary =
-    n.create + n.update + n.delete + n.markers === 0
+    n.create + n.update + n.delete + n.adopt + n.markers === 0
       ? 'No changes. The provider holds the records the manifest wants.'
-      : `Plan: ${n.create} to create, ${n.update} to update, ${n.delete} to delete` + (n.markers ? `, plus ${n.markers} ownership marker change(s)` : '') + '.';
+      : `Plan: ${n.create} to create, ${n.update} to update, ${n.delete} to delete` + (n.adopt ? `, ${n.adopt} to adopt` : '') + (n.markers ? `, plus ${n.markers} ownership marker change(s)` : '') + '.';
   const conflictLine = n.conflicts ? `\n${paint.conflict(`${n.conflicts} conflict(s): records srvctl does not own, left alone.`)}` : '';
-  return `${lines.join('\n')}${lines.length ? '\n\n' : ''}${paint.bold(summary)}${conflictLine}\n`;
+  const refused = plan.refusals?.length ? `\n${paint.conflict(`Refused (nothing will be written):\n${plan.refusals.map((r) => `  ✗ ${r}`).join('\n')}`)}` : '';
+  return `${lines.join('\n')}${lines.length ? '\n\n' : ''}${paint.bold(summary)}${conflictLine}${refused}\n`;
 }
 
 function changedPart(before: Rec, after: Rec): string {
@@ -56,8 +61,10 @@ export function planJson(plan: Plan) {
     cluster: plan.owner,
     zone: plan.zone,
     inSync: plan.changes.length === 0,
-    summary: { create: n.create, update: n.update, delete: n.delete, markers: n.markers, conflicts: n.conflicts, unchanged: plan.unchanged.length },
+    summary: { create: n.create, update: n.update, delete: n.delete, adopt: n.adopt, markers: n.markers, conflicts: n.conflicts, unchanged: plan.unchanged.length },
     changes: plan.changes.map((c) => ({ action: c.action, marker: c.marker, before: jr(c.before), after: jr(c.after) })),
     conflicts: plan.conflicts.map((k) => ({ record: jr(k.record), owner: k.owner ?? null, reason: k.reason })),
+    /** why the plan must not be applied (adoption not exact, destroy with nothing owned); [] when it may */
+    refusals: plan.refusals ?? [],
   };
 }

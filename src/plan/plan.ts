@@ -1,6 +1,12 @@
 import type { Rec } from '../records/record.js';
 
-export type Action = 'create' | 'update' | 'delete';
+/**
+ * `adopt`: a foreign record that is exactly what the manifest wants becomes owned; only its
+ * marker is written. It carries the record as both `before` and `after`, so a provider that
+ * applies before/after pairs keeps it in place (one atomic replace, compare-and-swap
+ * protected, never a window without it) and `applyToRecords` leaves it as it is.
+ */
+export type Action = 'create' | 'update' | 'delete' | 'adopt';
 
 export interface Change {
   action: Action;
@@ -24,6 +30,11 @@ export interface Plan {
   conflicts: Conflict[];
   /** desired records already in place */
   unchanged: Rec[];
+  /**
+   * Reasons this plan must not be applied at all (adoption that cannot be done exactly,
+   * destroy with nothing owned): the caller refuses with exit 1 and writes nothing.
+   */
+  refusals?: string[];
 }
 
 export function hasChanges(plan: Plan): boolean {
@@ -31,7 +42,7 @@ export function hasChanges(plan: Plan): boolean {
 }
 
 export function counts(plan: Plan): Record<Action, number> & { markers: number; conflicts: number } {
-  const c = { create: 0, update: 0, delete: 0, markers: 0, conflicts: plan.conflicts.length };
+  const c = { create: 0, update: 0, delete: 0, adopt: 0, markers: 0, conflicts: plan.conflicts.length };
   for (const ch of plan.changes) {
     if (ch.marker) c.markers++;
     else c[ch.action]++;

@@ -1,4 +1,4 @@
-import { isIP } from 'node:net';
+import { BlockList, isIP } from 'node:net';
 import type { EtcdVersion } from '../manifest/types.js';
 import { hostAt, srvAt, type DnsView } from './dnsview.js';
 import { clusterId, hexId, memberId } from './ids.js';
@@ -61,14 +61,39 @@ function noSuchHost(name: string): string {
   return `lookup ${name} on ${RESOLVER}: no such host`;
 }
 
-/** net.ResolveTCPAddr("tcp", ...): the first IPv4 address, else the first address. */
+/**
+ * IPv6 destinations Go's RFC 6724 sort (net/addrselect.go) puts below IPv4 (precedence 35):
+ * ::/96 1, 2001::/32 5, 2002::/16 30, 3ffe::/16 1, fec0::/10 1, fc00::/7 3, and link-local
+ * fe80::/10, which an AAAA cannot make usable (no zone). ::1 (50) and other global addresses
+ * (::/0, 40) come before IPv4 — measured on etcd 3.4.23 and 3.5.16/3.5.30.
+ */
+const BELOW_IPV4 = (() => {
+  const list = new BlockList();
+  for (const [net, bits] of [['::', 96], ['2001::', 32], ['2002::', 16], ['3ffe::', 16], ['fec0::', 10], ['fc00::', 7], ['fe80::', 10]] as const) list.addSubnet(net, bits, 'ipv6');
+  return list;
+})();
+
+/**
+ * The address list as Go's resolver orders it: a stable sort by RFC 6724 precedence,
+ * assuming the member has a route to each destination (rule 1 is the member's, not DNS's).
+ */
+function goAddressOrder(v4: readonly string[], v6: readonly string[]): string[] {
+  const above = v6.filter((a) => !BELOW_IPV4.check(a, 'ipv6'));
+  const below = v6.filter((a) => BELOW_IPV4.check(a, 'ipv6'));
+  return [...above, ...v4, ...below];
+}
+
+/**
+ * net.ResolveTCPAddr("tcp", ...) (discovery, preferV4): the first IPv4 address, else the
+ * first address; the bootstrap check's resolver takes the first address in Go's order.
+ */
 function resolveTcp(view: DnsView, hostport: string, preferV4: boolean): Resolved {
   const { host, port } = splitHostPort(hostport);
   const bare = host.replace(/\.$/, '');
   if (isIP(bare)) return { addr: joinHostPort(bare, port) };
   const a = hostAt(view, bare.toLowerCase());
   if (!a.ok || a.v4.length + a.v6.length === 0) return { error: noSuchHost(host) };
-  const ip = preferV4 ? a.v4[0] ?? a.v6[0]! : [...a.v4, ...a.v6][0]!;
+  const ip = preferV4 ? a.v4[0] ?? a.v6[0]! : goAddressOrder(a.v4, a.v6)[0]!;
   return { addr: joinHostPort(ip, port) };
 }
 
@@ -221,7 +246,9 @@ function advertiseMatches(input: PredictInput, m: Map<string, string[]>): { erro
     else {
       const ra = a.map((x) => x.url!).sort();
       const rb = b.map((x) => x.url!).sort();
-      if (ra.some((x, i) => x !== rb[i])) cmpErr = `${goQuote(ra)} != ${goQuote(rb)}`;
+      // netutil.urlsEqual names the first pair that differs (seen on real 3.4 and 3.5)
+      const i = ra.findIndex((x, k) => x !== rb[k]);
+      if (i >= 0) cmpErr = `resolved urls: ${JSON.stringify(ra[i])} != ${JSON.stringify(rb[i])}`;
     }
   }
   if (!cmpErr) return {};

@@ -5,6 +5,8 @@ import { isSrvctlError, SrvctlError } from '../errors.js';
 import { formatFinding, requireManifest } from '../manifest/load.js';
 import type { Manifest, Member } from '../manifest/types.js';
 import { applyToRecords, diff } from '../plan/diff.js';
+import { destroyPlan } from '../plan/destroy.js';
+import { verifySavedPlan } from '../plan/saved.js';
 import { readManaged } from '../plan/gather.js';
 import { hasChanges } from '../plan/plan.js';
 import { predictPlanned } from '../predict/planned.js';
@@ -14,6 +16,7 @@ import { isSubdomain } from '../records/name.js';
 import { parseSrvRdata, recordText, type Rec } from '../records/record.js';
 import { renderMembers, type Rendered } from '../render/render.js';
 import { expectationsFor, verifyOnce, waitForAgreement, type NamedServer } from '../verify/verify.js';
+import { judgeDestroy } from './destroy-guard.js';
 import { judgeMembership, judgeWithoutEndpoints } from './guards.js';
 import type { DriftFinding, ReconcileDeps, ReconcileReport, ReconcileRequest, Stage, Verdict } from './types.js';
 import { writeAll } from './write.js';
@@ -52,8 +55,23 @@ export async function reconcile(req: ReconcileRequest, deps: ReconcileDeps): Pro
     // plan
     begin('plan');
     const desired = clampTtl(desiredRecords(manifest), provider, report);
-    const plan = diff(desired, actual, manifest.cluster, manifest.provider.zone);
+    const plan =
+      req.mode === 'destroy'
+        ? destroyPlan(actual, manifest.cluster, manifest.provider.zone, manifest.domain)
+        : diff(desired, actual, manifest.cluster, manifest.provider.zone, { adopt: req.adopt, adoptFrom: req.adoptFrom });
     report.plan = plan;
+    report.actual = actual;
+    if (plan.refusals?.length) {
+      return refuse(report, 'plan', new SrvctlError('provider', req.mode === 'destroy' ? 'nothing to destroy; nothing was written' : 'the adoption cannot be done exactly; nothing was written', plan.refusals));
+    }
+    if (req.savedPlan) {
+      try {
+        verifySavedPlan(req.savedPlan, { kind: req.mode === 'destroy' ? 'destroy' : 'sync', manifest, provider: provider.type, names, actual, plan });
+      } catch (e) {
+        if (!isSrvctlError(e)) throw e;
+        return refuse(report, 'plan', e);
+      }
+    }
     // What DNS serves after this plan: computed once, for stage 3 and stage 6.
     const after = applyToRecords(actual, plan);
     report.after = after;
@@ -62,10 +80,14 @@ export async function reconcile(req: ReconcileRequest, deps: ReconcileDeps): Pro
 
     // 3. predict on the planned record set.
     begin('predict-planned');
-    const planned = await predictPlanned(after, names, manifest, deps.resolver);
-    report.planned = planned;
-    const verdict: Verdict = { ok: !planned.findings.some((f) => f.severity === 'error'), errors: planned.findings.filter((f) => f.severity === 'error'), warnings: planned.findings.filter((f) => f.severity === 'warning') };
-    report.verdict = verdict;
+    // destroy intends no cluster: there is nothing for etcd to bootstrap from
+    let verdict: Verdict = { ok: true, errors: [], warnings: [] };
+    if (req.mode !== 'destroy') {
+      const planned = await predictPlanned(after, names, manifest, deps.resolver);
+      report.planned = planned;
+      verdict = { ok: !planned.findings.some((f) => f.severity === 'error'), errors: planned.findings.filter((f) => f.severity === 'error'), warnings: planned.findings.filter((f) => f.severity === 'warning') };
+      report.verdict = verdict;
+    }
     done('predict-planned');
     if (!verdict.ok && req.mode !== 'drift') {
       const what = hasChanges(plan) ? 'the records this plan would write' : 'the records the provider holds';
@@ -81,7 +103,12 @@ export async function reconcile(req: ReconcileRequest, deps: ReconcileDeps): Pro
     const endpoints = req.etcdEndpoints?.length ? req.etcdEndpoints : manifest.etcd.endpoints ?? [];
     let etcd: EtcdClient | undefined;
     let joins: Member[] = [];
-    if (endpoints.length && req.mode !== 'drift') {
+    if (req.mode === 'destroy') {
+      const etcdFor = endpoints.length ? deps.etcdClient(endpoints, req.etcdTls ?? {}) : undefined;
+      const judged = await judgeDestroy(manifest, endpoints, etcdFor, !!req.force);
+      if (judged.members) report.live = { endpoints, members: judged.members };
+      report.guards.push(...judged.guards);
+    } else if (endpoints.length && req.mode !== 'drift') {
       etcd = deps.etcdClient(endpoints, req.etcdTls ?? {});
       const members = await etcd.memberList();
       report.live = { endpoints, members };
@@ -139,6 +166,10 @@ export async function reconcile(req: ReconcileRequest, deps: ReconcileDeps): Pro
       if (!verified.ok) throw new SrvctlError('verify', `not every nameserver answered the desired records within ${manifest.verify.waitMs / 1000}s (see the table above); no config emitted`);
       done('verify');
 
+      if (req.mode === 'destroy') {
+        report.outcome = 'applied';
+        return report;
+      }
       begin('predict-served');
       const prediction = await predictFromDns({ domain: manifest.domain, zone: manifest.provider.zone, nameservers, version: manifest.etcd.version, serviceName: manifest.etcd.serviceName, ask, resolver: deps.resolver, manifest });
       report.prediction = prediction;

@@ -6,6 +6,7 @@ import type { EtcdClient, EtcdTls } from '../etcd/client.js';
 import type { ErrorCode } from '../errors.js';
 import type { Manifest } from '../manifest/types.js';
 import type { Plan } from '../plan/plan.js';
+import type { SavedPlan } from '../plan/saved.js';
 import type { Resolver } from '../predict/served.js';
 import type { Rec } from '../records/record.js';
 import type { Format } from '../render/formats.js';
@@ -16,7 +17,8 @@ import type { NamedServer, VerifyReport } from '../verify/verify.js';
 export const STAGES = ['load', 'read', 'plan', 'predict-planned', 'preflight', 'write', 'verify', 'predict-served', 'render'] as const;
 export type Stage = (typeof STAGES)[number];
 
-export type Mode = 'plan' | 'sync' | 'drift';
+/** destroy: the plan deletes every owned record (src/plan/destroy.ts); no prediction, no render */
+export type Mode = 'plan' | 'sync' | 'drift' | 'destroy';
 
 export interface ReconcileRequest {
   mode: Mode;
@@ -38,6 +40,11 @@ export interface ReconcileRequest {
   etcdTls?: EtcdTls;
   /** drift: compare the running cluster too, found through _etcd-client SRV when no endpoints are known */
   etcd?: boolean;
+  /** plan/sync: one-shot take-over of exact foreign records (`--adopt`), or of a renamed owner's (`--adopt-from`) */
+  adopt?: boolean;
+  adoptFrom?: string;
+  /** sync --plan: apply exactly this saved plan, or refuse when anything it was made from changed */
+  savedPlan?: SavedPlan;
 }
 
 /** Everything outside the core, injected. */
@@ -74,7 +81,9 @@ export type GuardCode =
   | 'unstarted-member' // a member was added to the cluster but never started, and is not in the manifest
   | 'join' // a member marked existing that the cluster lacks: member add
   | 'existing-without-endpoints' // a member marked existing, and no endpoints to add it
-  | 'member-change-unverified'; // records of a member change, and no endpoints to tell whether it runs
+  | 'member-change-unverified' // records of a member change, and no endpoints to tell whether it runs
+  | 'destroy-running' // destroy: members of the cluster still run
+  | 'destroy-unverified'; // destroy: no endpoints (or none answered) to tell whether members run
 
 export interface Guard {
   code: GuardCode;
@@ -131,6 +140,8 @@ export interface ReconcileReport {
   plan?: Plan;
   /** names read at the provider */
   readNames?: string[];
+  /** the records read there (for a saved plan's digest) */
+  actual?: Rec[];
   /** what the provider holds once the plan is applied: computed once, used by stages 3 and 6 */
   after?: Rec[];
   /** stage 3: the prediction on `after` */

@@ -63,7 +63,7 @@ describe('ownership markers', () => {
 describe('plan', () => {
   it('creates every record and its marker in an empty zone', () => {
     const plan = diff(desired, [], 'prod-etcd', 'example.com');
-    assert.deepEqual(counts(plan), { create: 9, update: 0, delete: 0, markers: 9, conflicts: 0 });
+    assert.deepEqual(counts(plan), { create: 9, update: 0, delete: 0, adopt: 0, markers: 9, conflicts: 0 });
   });
 
   it('has no changes when the provider holds what the manifest wants', () => {
@@ -88,7 +88,7 @@ describe('plan', () => {
   it('a TTL change updates records and markers in place', () => {
     const edited = fixtureManifest((s) => s.replace('ttl: 300', 'ttl: 60'));
     const plan = diff(desiredRecords(edited), inSync, 'prod-etcd', 'example.com');
-    assert.deepEqual(counts(plan), { create: 0, update: 9, delete: 0, markers: 9, conflicts: 0 });
+    assert.deepEqual(counts(plan), { create: 0, update: 9, delete: 0, adopt: 0, markers: 9, conflicts: 0 });
   });
 
   it('a removed member loses its SRV records, its A record and their markers', async () => {

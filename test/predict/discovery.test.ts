@@ -151,4 +151,29 @@ describe('etcd discovery prediction', () => {
     assert.equal(p.outcome, 'starts');
     assert.equal(p.initialCluster, `node1=https://node1.${D}:2380,0=https://node2.${D}:2380,1=https://node3.${D}:2380`);
   });
+
+  it('a target with A and a global AAAA: the bootstrap check compares the IPv6 address, so an IPv4 advertise URL exits (3.4 and 3.5, measured)', () => {
+    for (const version of ['3.4', '3.5'] as const) {
+      const v = view({ [SSL]: srv('node1', 'node2', 'node3') }, { node1: ['127.0.0.11', '2001:db8::11'], node2: ['127.0.0.12'], node3: ['127.0.0.13'] });
+      const p = predictMember({ version, domain: D, serviceName: '', token: 't', view: v, member: { name: 'node1', advertisePeerUrls: ['https://127.0.0.11:2380'], state: 'new' } });
+      assert.equal(p.outcome, 'exits');
+      assert.equal(
+        p.error,
+        `--initial-cluster has node1=https://node1.${D}:2380 but missing from --initial-advertise-peer-urls=https://127.0.0.11:2380 (resolved urls: "https://127.0.0.11:2380" != "https://[2001:db8::11]:2380")`,
+      );
+    }
+  });
+
+  it('IPv6 below IPv4 in Go\'s RFC 6724 order (ULA, 6to4, Teredo, site-local, link-local) leaves the IPv4 address first', () => {
+    for (const v6 of ['fd00::11', '2002:7f00:b::1', '2001:0:1::1', 'fec0::11', 'fe80::11']) {
+      const v = view({ [SSL]: srv('node1', 'node2', 'node3') }, { node1: ['127.0.0.11', v6], node2: ['127.0.0.12'], node3: ['127.0.0.13'] });
+      const p = predictMember({ version: '3.5', domain: D, serviceName: '', token: 't', view: v, member: { name: 'node1', advertisePeerUrls: ['https://127.0.0.11:2380'], state: 'new' } });
+      assert.equal(p.outcome, 'starts', `${v6}: ${p.error}`);
+    }
+  });
+
+  it('a member advertising its name with A and global AAAA finds itself: both sides resolve to the same IPv6 address', () => {
+    const v = view({ [SSL]: srv('node1', 'node2', 'node3') }, { node1: ['127.0.0.11', '2001:db8::11'], node2: ['127.0.0.12', '2001:db8::12'], node3: ['127.0.0.13', '2001:db8::13'] });
+    assert.deepEqual(predictAll('3.5', v).map((x) => x.outcome), ['starts', 'starts', 'starts']);
+  });
 });

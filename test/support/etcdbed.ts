@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Bind } from './bind.js';
 import { CLI, ROOT, run, stop } from './run.js';
@@ -16,6 +17,8 @@ export interface MemberSpec {
   name: string;
   ip: string; // 127.0.0.1x inside the namespace
   peerScheme: 'https' | 'http';
+  /** the host in --initial-advertise-peer-urls; default <name>.<DOMAIN> */
+  advertiseHost?: string;
 }
 
 export interface MemberResult {
@@ -25,15 +28,43 @@ export interface MemberResult {
   log: string;
 }
 
+/**
+ * Which etcd a bed runs: '3.4' is Debian 12's etcd-server in /usr/bin; '3.5' is trixie's
+ * etcd-server (3.5.16) and '3.5-sid' sid's (3.5.30), unpacked beside it by
+ * scripts/fetch-etcd.sh (never installed over 3.4).
+ */
+export type EtcdRelease = '3.4' | '3.5' | '3.5-sid';
+
+export interface EtcdBinaries {
+  release: EtcdRelease;
+  etcd: string;
+  etcdctl: string;
+}
+
+const UNPACKED: Record<Exclude<EtcdRelease, '3.4'>, string> = { '3.5': 'etcd-trixie', '3.5-sid': 'etcd-sid' };
+
+/** The binaries of a release; throws (so the test fails, never skips) when they are missing. */
+export function etcdBinaries(release: EtcdRelease): EtcdBinaries {
+  if (release === '3.4') return { release, etcd: '/usr/bin/etcd', etcdctl: '/usr/bin/etcdctl' };
+  const dir = join(ROOT, '.cache', UNPACKED[release], 'usr/bin');
+  const found = { release, etcd: join(dir, 'etcd'), etcdctl: join(dir, 'etcdctl') };
+  for (const bin of [found.etcd, found.etcdctl]) {
+    if (!existsSync(bin)) throw new Error(`etcd ${release} is missing (${bin}): run scripts/fetch-etcd.sh ${release === '3.5' ? 'trixie' : 'sid'} (.ci/run does)`);
+  }
+  return found;
+}
+
 export class EtcdBed {
   readonly ns: string;
   readonly dir: string;
+  readonly bin: EtcdBinaries;
   private named?: Bind;
   private members: { spec: MemberSpec; child: ChildProcess; logFile: string; exited: boolean; code: number | null }[] = [];
 
-  constructor(tag: string) {
+  constructor(tag: string, release: EtcdRelease = '3.4') {
     this.ns = `srvctl-${process.pid}-${tag}`.slice(0, 30);
     this.dir = mkdtempSync(join(tmpdir(), 'srvctl-etcdbed-'));
+    this.bin = etcdBinaries(release);
   }
 
   exec(args: string[], timeoutMs = 30_000) {
@@ -41,9 +72,9 @@ export class EtcdBed {
   }
 
   async setup(addresses: string[]): Promise<void> {
-    for (const tool of ['named', 'etcd', 'etcdctl']) {
+    for (const tool of ['named', this.bin.etcd, this.bin.etcdctl]) {
       const which = await run('sh', ['-c', `command -v ${tool}`]);
-      if (which.code !== 0) throw new Error(`${tool} is not installed: .ci/run must install it (bind9, etcd-server, etcd-client)`);
+      if (which.code !== 0) throw new Error(`${tool} is not installed: .ci/run must install it (bind9, etcd-server, etcd-client; scripts/fetch-etcd.sh for 3.5)`);
     }
     const add = await run('ip', ['netns', 'add', this.ns]);
     if (add.code !== 0) throw new Error(`ip netns add failed: ${add.stderr}`);
@@ -71,11 +102,11 @@ export class EtcdBed {
       const logFile = join(this.dir, `${spec.name}.log`);
       closeSync(openSync(logFile, 'w'));
       const args = [
-        'netns', 'exec', this.ns, 'etcd',
+        'netns', 'exec', this.ns, this.bin.etcd,
         '--name', spec.name,
         '--data-dir', data,
         '--discovery-srv', DOMAIN,
-        '--initial-advertise-peer-urls', `${spec.peerScheme}://${spec.name}.${DOMAIN}:2380`,
+        '--initial-advertise-peer-urls', `${spec.peerScheme}://${spec.advertiseHost ?? `${spec.name}.${DOMAIN}`}:2380`,
         '--listen-peer-urls', `${spec.peerScheme}://${spec.ip}:2380`,
         '--listen-client-urls', `http://${spec.ip}:2379`,
         '--advertise-client-urls', `http://${spec.ip}:2379`,
@@ -116,7 +147,7 @@ export class EtcdBed {
     }
     const logFile = join(this.dir, `${spec.name}.log`);
     closeSync(openSync(logFile, 'w'));
-    this.launch(spec, ['netns', 'exec', this.ns, 'etcd', ...(how.configFile ? ['--config-file', how.configFile] : [])], env, logFile, cwd);
+    this.launch(spec, ['netns', 'exec', this.ns, this.bin.etcd, ...(how.configFile ? ['--config-file', how.configFile] : [])], env, logFile, cwd);
   }
 
   /** The last lines each member logged, for failure messages. */
@@ -134,7 +165,7 @@ export class EtcdBed {
   async memberList(): Promise<{ clusterId: string; members: { id: string; name: string; peerURLs: string[] }[] } | null> {
     for (const m of this.members) {
       if (m.exited) continue;
-      const r = await this.exec(['etcdctl', '--endpoints', `http://${m.spec.ip}:2379`, '--command-timeout=1s', '--dial-timeout=1s', 'member', 'list', '-w', 'json'], 5000);
+      const r = await this.exec([this.bin.etcdctl, '--endpoints', `http://${m.spec.ip}:2379`, '--command-timeout=1s', '--dial-timeout=1s', 'member', 'list', '-w', 'json'], 5000);
       if (r.code !== 0) continue;
       // IDs are uint64: parse them as text, JSON numbers would lose precision.
       const text = r.stdout.replace(/"(cluster_id|ID|member_id)":(\d+)/g, '"$1":"$2"');
