@@ -13,6 +13,7 @@ import type { Plan } from '../src/plan/plan.js';
 import { isSubdomain, normalizeName } from '../src/records/name.js';
 import { rrsetKey, type Rec } from '../src/records/record.js';
 import type { ApplyResult, Nameserver, Provider, ProviderContext } from './provider.js';
+import { namedSecret } from './secrets.js';
 import { READ_TYPES, RRsetSnapshot } from './snapshot.js';
 
 const TIMEOUT_MS = 10_000;
@@ -23,9 +24,10 @@ export async function loadTsigKey(tsig: Record<string, unknown>, env: ProviderCo
   const algorithm = (tsig.algorithm ?? 'hmac-sha256') as TsigAlgorithm;
   let text: string;
   if (typeof tsig.secretEnv === 'string') {
-    const v = env[tsig.secretEnv];
-    if (!v) throw new SrvctlError('provider', `environment variable ${tsig.secretEnv} (provider.tsig.secretEnv) is not set: it must hold the TSIG secret of key ${name}`);
-    text = v;
+    // The variable, or the systemd credential of that name (a tsig-keygen key clause works there too).
+    text = await namedSecret(env, tsig.secretEnv, 'provider.tsig.secretEnv', `the TSIG secret of key ${name}`);
+    const clause = /secret\s+"([^"]+)"/.exec(text);
+    if (clause) text = clause[1]!;
   } else {
     const file = String(tsig.secretFile);
     let st;
