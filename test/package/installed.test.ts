@@ -38,6 +38,10 @@ describe('the npm package, installed from its tarball outside the checkout', fun
     assert.equal(packed.code, 0, packed.stderr);
     const [{ filename, files }] = JSON.parse(packed.stdout) as { filename: string; files: { path: string }[] }[];
     assert.ok(!files.some((f) => /^(test|bench|fixtures)\/|^dist\/(test|bench)\//.test(f.path)), 'tests, benchmarks and fixtures stay out of the package');
+    assert.ok(!files.some((f) => f.path.endsWith('.map')), 'no source maps pointing at sources the package does not hold');
+    for (const shipped of ['package.json', 'dist/src/cli.js', 'dist/src/manifest/validate-manifest.cjs', 'examples/systemd/srvctl-drift.service']) {
+      assert.ok(files.some((f) => f.path === shipped), `${shipped} is in the package`);
+    }
     prefix = join(tmp, 'prefix');
     work = join(tmp, 'work');
     mkdirSync(work);
