@@ -175,7 +175,13 @@ program
 function reportError(e: unknown): number {
   const json = process.argv.includes('--json');
   if (e instanceof CommanderError) {
-    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.ok;
+    // Help asked for is a success; help shown because no command was given (exitCode 1) is a
+    // usage error: a script that lost its arguments must notice.
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') {
+      if (e.exitCode === 0) return EXIT.ok;
+      if (json) process.stdout.write(`${JSON.stringify({ error: { code: 'usage', message: 'no command given' } }, null, 2)}\n`);
+      return EXIT.usage;
+    }
     if (json) process.stdout.write(`${JSON.stringify({ error: { code: 'usage', message: e.message.replace(/^error: /, '') } }, null, 2)}\n`);
     return EXIT.usage;
   }
@@ -194,11 +200,7 @@ function reportError(e: unknown): number {
 }
 
 try {
-  if (process.argv.length <= 2) {
-    // No command is a usage error, not a success: a script that lost its arguments must notice.
-    program.outputHelp({ error: true });
-    exitCode = EXIT.usage;
-  } else await program.parseAsync(process.argv);
+  await program.parseAsync(process.argv);
 } catch (e) {
   exitCode = reportError(e);
 }

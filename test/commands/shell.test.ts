@@ -82,6 +82,12 @@ describe('srvctl in a shell', function () {
     assert.equal(r.stdout, '');
     assert.match(r.stderr, /^Usage: srvctl /);
     assert.match(r.stderr, /^ {2}plan /m);
+    const optionsOnly = await srvctl(['--json']);
+    assert.equal(optionsOnly.code, 64, 'options but no command');
+    assert.equal(JSON.parse(optionsOnly.stdout).error.code, 'usage');
+    const asked = await srvctl(['--help']);
+    assert.equal(asked.code, 0, 'help asked for is a success');
+    assert.match(asked.stdout, /^Usage: srvctl /);
   });
 
   it('`srvctl plan … | head -1`: 100 runs, never a stack trace, the exit code stays plan\'s', async () => {
