@@ -28,7 +28,7 @@ export async function init(ctx: Context, flags: InitFlags): Promise<number> {
   const firstLabel = domain.split('.')[0]!;
   const cluster = flags.cluster ?? (CLUSTER_ID.test(firstLabel) ? firstLabel : 'etcd');
   const out = flags.out ?? 'cluster.yaml';
-  const text = starter({ domain, count, provider, cluster });
+  const text = starter({ domain, count, provider, cluster, file: out === '-' ? 'cluster.yaml' : basename(out) });
 
   // What init writes must pass validate; a bad --domain or --cluster shows up here, before any file exists.
   const { manifest, findings } = parseManifest(out === '-' ? 'cluster.yaml' : out, text);
@@ -109,7 +109,7 @@ ${zone}
   }
 }
 
-function starter(o: { domain: string; count: number; provider: ProviderType; cluster: string }): string {
+function starter(o: { domain: string; count: number; provider: ProviderType; cluster: string; file: string }): string {
   const members = Array.from({ length: o.count }, (_, i) => {
     const n = i + 1;
     return `  - name: node${n}
@@ -119,7 +119,7 @@ ${`    ipv4: 10.0.0.${n}`.padEnd(31)} # the member's address (replace); srvctl m
   }).join('');
   return `# yaml-language-server: $schema=./cluster.schema.json
 # A starter manifest from \`srvctl init\`. Editor support: srvctl schema > cluster.schema.json
-# Then: srvctl validate cluster.yaml; srvctl plan cluster.yaml; srvctl sync cluster.yaml --yes
+# Then: srvctl validate ${o.file}; srvctl plan ${o.file}; srvctl sync ${o.file} --yes
 version: 1
 ${`cluster: ${o.cluster}`.padEnd(31)} # owner id of the records srvctl writes: keep it once synced
 ${`domain: ${o.domain}`.padEnd(31)} # the members' --discovery-srv domain
