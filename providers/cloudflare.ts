@@ -6,6 +6,7 @@ import type { Change, Plan } from '../src/plan/plan.js';
 import { normalizeName } from '../src/records/name.js';
 import { canonicalIPv6, parseSrvRdata, parseTxtRdata, recordKey, txtRdata, type Rec } from '../src/records/record.js';
 import type { ApplyResult, Nameserver, Provider, ProviderContext, PreflightResult } from './provider.js';
+import { namedSecret } from './secrets.js';
 
 /* The SDK's record unions are wide; this file reads only the fields below. */
 interface CfRecord {
@@ -301,9 +302,8 @@ class CloudflareProvider implements Provider {
 export async function create(manifest: Manifest, ctx: ProviderContext): Promise<Provider> {
   const o = manifest.provider.options;
   const tokenEnv = typeof o.tokenEnv === 'string' ? o.tokenEnv : 'CLOUDFLARE_API_TOKEN';
-  const token = ctx.env[tokenEnv];
   // Without a token the SDK would send requests unauthenticated: stop first.
-  if (!token) throw new SrvctlError('provider', `environment variable ${tokenEnv} (provider.tokenEnv) is not set: it must hold a Cloudflare API token with Zone:Read and DNS:Edit`);
+  const token = await namedSecret(ctx.env, tokenEnv, 'provider.tokenEnv', 'a Cloudflare API token with Zone:Read and DNS:Edit');
   const { default: Cloudflare } = await import('cloudflare');
   // Every option explicit: the SDK would otherwise read CLOUDFLARE_* variables by itself.
   const client = new Cloudflare({

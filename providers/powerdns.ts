@@ -5,6 +5,7 @@ import type { Plan } from '../src/plan/plan.js';
 import { fqdn, isSubdomain, normalizeName } from '../src/records/name.js';
 import { canonicalIPv6, parseSrvRdata, parseTxtRdata, rrsetKey, srvRdata, txtRdata, type Rec } from '../src/records/record.js';
 import type { ApplyResult, Nameserver, Provider, ProviderContext, PreflightResult } from './provider.js';
+import { namedSecret } from './secrets.js';
 import { RRsetSnapshot } from './snapshot.js';
 
 interface PdnsRRset {
@@ -166,8 +167,7 @@ class PowerDnsProvider implements Provider {
 export async function create(manifest: Manifest, ctx: ProviderContext): Promise<Provider> {
   const o = manifest.provider.options;
   const apiKeyEnv = typeof o.apiKeyEnv === 'string' ? o.apiKeyEnv : 'PDNS_API_KEY';
-  const apiKey = ctx.env[apiKeyEnv];
-  if (!apiKey) throw new SrvctlError('provider', `environment variable ${apiKeyEnv} (provider.apiKeyEnv) is not set: it must hold the PowerDNS API key`);
+  const apiKey = await namedSecret(ctx.env, apiKeyEnv, 'provider.apiKeyEnv', 'the PowerDNS API key');
   const base = String(o.url).replace(/\/+$/, '');
   return new PowerDnsProvider(base, typeof o.serverId === 'string' ? o.serverId : 'localhost', manifest.provider.zone, apiKey, apiKeyEnv, ctx);
 }

@@ -14,6 +14,7 @@ import { srvName } from '../src/records/desired.js';
 import { isSubdomain, normalizeName } from '../src/records/name.js';
 import { rrsetKey, type Rec } from '../src/records/record.js';
 import type { ApplyResult, Nameserver, Provider, ProviderContext, PreflightResult } from './provider.js';
+import { namedSecret } from './secrets.js';
 import { READ_TYPES, RRsetSnapshot } from './snapshot.js';
 
 const TIMEOUT_MS = 10_000;
@@ -24,9 +25,10 @@ export async function loadTsigKey(tsig: Record<string, unknown>, env: ProviderCo
   const algorithm = (tsig.algorithm ?? 'hmac-sha256') as TsigAlgorithm;
   let text: string;
   if (typeof tsig.secretEnv === 'string') {
-    const v = env[tsig.secretEnv];
-    if (!v) throw new SrvctlError('provider', `environment variable ${tsig.secretEnv} (provider.tsig.secretEnv) is not set: it must hold the TSIG secret of key ${name}`);
-    text = v;
+    // The variable, or the systemd credential of that name (a tsig-keygen key clause works there too).
+    text = await namedSecret(env, tsig.secretEnv, 'provider.tsig.secretEnv', `the TSIG secret of key ${name}`);
+    const clause = /secret\s+"([^"]+)"/.exec(text);
+    if (clause) text = clause[1]!;
   } else {
     const file = String(tsig.secretFile);
     let st;
@@ -262,7 +264,10 @@ class Rfc2136Provider implements Provider {
     checks.push({ check: 'TSIG key', detail: `a signed SOA query for ${this.zone} was answered with a verified signature of key ${this.key.name}` });
 
     const name = this.preflightName || this.zone;
-    const probe = { name, type: 'SRV', ttl: 1, rdata: '0 0 1 srvctl-preflight.invalid.' };
+    // A record added with a TTL other than its RRset's re-TTLs the whole RRset on BIND, and
+    // that outlives the probe's deletion: the probe carries the TTL the read found there.
+    const ttl = this.snapshot.get(rrsetKey({ name, type: 'SRV' }))[0]?.ttl ?? 1;
+    const probe = { name, type: 'SRV', ttl, rdata: '0 0 1 srvctl-preflight.invalid.' };
     const u = await this.exchange(encodeNoOpUpdate(randomInt(65536), this.zone, probe), 'no-op UPDATE');
     const uVerdict = verifyResponse(u.reply, this.key, u.mac, this.now());
     const uRcode = rcodeName(u.reply[3]! & 0x0f);

@@ -23,7 +23,6 @@ const result = await build({
   // CommonJS dependencies call require(); an ESM chunk has none of its own.
   banner: { js: "import { createRequire as __srvctlRequire } from 'node:module'; const require = __srvctlRequire(import.meta.url);" },
   chunkNames: 'chunks/[name]-[hash]',
-  sourcemap: 'linked',
   metafile: true,
   logLevel: 'warning',
 });

@@ -1,8 +1,19 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import pkg from '../package.json' with { type: 'json' };
+import { guardPipes } from './commands/pipes.js';
 import { EXIT, exitCodeFor, isSrvctlError } from './errors.js';
 import type { Context, GlobalOptions } from './commands/context.js';
+
+// A reader that goes away (`srvctl plan … | head -1`) must not turn into a stack trace.
+guardPipes();
+
+/**
+ * The package's own package.json: dist/bundle/cli.js (and dist/src/cli.js, tsc's output)
+ * sits two levels below it in the
+ * checkout, in the npm tarball and in the container image alike, and npm always ships it.
+ */
+const version: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
 
 /**
  * argv → one command → exit code. Command modules load lazily, so `srvctl --version`
@@ -21,7 +32,7 @@ async function ctxFor(cmd: Command): Promise<Context> {
 program
   .name('srvctl')
   .description('Keeps the DNS SRV records of etcd clusters right: reconcile, verify on every authoritative nameserver, render bootstrap config.')
-  .version(pkg.version, '-V, --version')
+  .version(version, '-V, --version')
   .option('--json', 'one JSON document on stdout; human text goes to stderr')
   .option('-v, --verbose', 'more detail (ownership markers, provider steps)')
   .option('--debug', 'stack traces for unexpected errors')
@@ -154,7 +165,7 @@ program
   .description("run srvctl's authoritative DNS server for a manifest's zone file, or a zone file (exit 0 on SIGINT/SIGTERM, 1 if it cannot bind)")
   .argument('<file>', 'cluster manifest (.yaml) or zone file')
   .option('--listen <addr:port>', 'where to listen (loopback unless told otherwise)', '127.0.0.1:5353')
-  .option('--origin <zone>', 'zone apex, for a zone file whose name does not say it')
+  .option('--origin <zone>', "zone apex of a zone file (default: its SOA record's owner, as its $ORIGIN says)")
   .action(async (file: string, opts, cmd: Command) => {
     const { serve } = await import('./commands/serve.js');
     const stop = new AbortController();
@@ -163,10 +174,39 @@ program
     exitCode = await serve(await ctxFor(cmd), file, opts, stop.signal);
   });
 
+program
+  .command('init')
+  .description('write a commented starter manifest that passes validate; never overwrites (exit 0 written, 64 the file exists)')
+  .option('--domain <domain>', 'the discovery-srv domain', 'etcd.example.com')
+  .option('--members <n>', 'how many members', '3')
+  .option('--provider <type>', 'zonefile | rfc2136 | powerdns | cloudflare', 'zonefile')
+  .option('--cluster <name>', "owner id of the records (default: the domain's first label)")
+  .option('--out <file>', 'where to write it; - prints it', 'cluster.yaml')
+  .action(async (opts, cmd: Command) => {
+    const { init } = await import('./commands/init.js');
+    exitCode = await init(await ctxFor(cmd), opts);
+  });
+
+program
+  .command('completion')
+  .description('print a shell completion script: bash, zsh or fish (exit 0, 64 another shell)')
+  .argument('<shell>', 'bash | zsh | fish')
+  .action(async (shell: string) => {
+    const { completion, describeCommands } = await import('./commands/completion.js');
+    // Built from the program itself, so commands and options added later complete too.
+    exitCode = completion(shell, describeCommands(program), (text) => process.stdout.write(text));
+  });
+
 function reportError(e: unknown): number {
   const json = process.argv.includes('--json');
   if (e instanceof CommanderError) {
-    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.ok;
+    // Help asked for is a success; help shown because no command was given (exitCode 1) is a
+    // usage error: a script that lost its arguments must notice.
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') {
+      if (e.exitCode === 0) return EXIT.ok;
+      if (json) process.stdout.write(`${JSON.stringify({ error: { code: 'usage', message: 'no command given' } }, null, 2)}\n`);
+      return EXIT.usage;
+    }
     if (json) process.stdout.write(`${JSON.stringify({ error: { code: 'usage', message: e.message.replace(/^error: /, '') } }, null, 2)}\n`);
     return EXIT.usage;
   }

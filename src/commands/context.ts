@@ -37,10 +37,21 @@ export function makePaint(enabled: boolean): Paint {
   return { add: c.green, change: c.yellow, remove: c.red, conflict: c.magenta, dim: c.dim, bold: c.bold };
 }
 
+/**
+ * Whether a stream gets colour. FORCE_COLOR wins over everything (CI logs are no terminal
+ * but render colour): any value but "0"/"false" turns it on, "0"/"false" off. Otherwise a
+ * non-empty NO_COLOR turns it off, and else only a terminal gets colour.
+ */
+export function colorFor(env: Readonly<Record<string, string | undefined>>, isTTY: boolean): boolean {
+  const force = env.FORCE_COLOR;
+  if (force !== undefined) return force !== '0' && force.toLowerCase() !== 'false';
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  return isTTY;
+}
+
 export function processContext(opts: GlobalOptions): Context {
   const env = process.env;
   const json = !!opts.json;
-  const noColor = env.NO_COLOR !== undefined && env.NO_COLOR !== '';
   const ctx: Context = {
     json,
     verbose: !!opts.verbose || !!opts.debug,
@@ -51,8 +62,9 @@ export function processContext(opts: GlobalOptions): Context {
     out: (text) => (json ? process.stderr : process.stdout).write(text),
     err: (text) => process.stderr.write(text),
     emit: (doc) => process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`),
-    paint: makePaint(!noColor && !json && !!process.stdout.isTTY),
-    errPaint: makePaint(!noColor && !!process.stderr.isTTY),
+    // stdout under --json is one JSON document: never painted.
+    paint: makePaint(!json && colorFor(env, !!process.stdout.isTTY)),
+    errPaint: makePaint(colorFor(env, !!process.stderr.isTTY)),
     providerContext: () => ({
       env,
       debug: (m) => {

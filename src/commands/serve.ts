@@ -15,6 +15,17 @@ export interface ServeFlags {
   origin?: string;
 }
 
+/**
+ * The apex of a zone file given without --origin: the owner of its SOA record, which is
+ * where the file's own $ORIGIN puts it (`serve copy.zone` of example.com serves
+ * example.com). Only a file whose names are all relative falls back to its file name.
+ */
+async function apexOf(path: string): Promise<string> {
+  const fromName = normalizeName(basename(path).replace(/\.(zone|db)$/i, '').replace(/^db\./, ''));
+  const loaded = await loadZoneFile(path, fromName);
+  return loaded?.zone.records.find((r) => r.type === 'SOA')?.name ?? fromName;
+}
+
 /** Serves a manifest's zone file (or a zone file) until SIGINT/SIGTERM, reloading it when it changes. */
 export async function serve(ctx: Context, file: string, flags: ServeFlags, signal: AbortSignal): Promise<number> {
   let path: string;
@@ -26,7 +37,7 @@ export async function serve(ctx: Context, file: string, flags: ServeFlags, signa
     origin = manifest.provider.zone;
   } else {
     path = file;
-    origin = normalizeName(flags.origin ?? basename(file).replace(/\.(zone|db)$/i, '').replace(/^db\./, ''));
+    origin = flags.origin ? normalizeName(flags.origin) : await apexOf(path);
   }
   const listen = parseHostPort(flags.listen ?? '127.0.0.1:5353', 5353);
   if (!listen) throw new SrvctlError('usage', `--listen "${flags.listen}" is not ADDR:PORT`);
