@@ -43,10 +43,12 @@ export async function startServer(initial: Authority, opts: ServerOptions): Prom
     try {
       spec = q.errors.length > 0 && q.questions.length === 0 ? { ...bare(q), rcode: RCODE.FORMERR! } : authority.answer(q);
       if (q.ednsSize) spec.ednsSize = 1232;
-      const out = encodeResponse(spec);
       const limit = transport === 'tcp' ? 65535 : Math.min(q.ednsSize ?? 512, 4096);
+      const out = encodeResponse(spec, { maxSize: limit });
       opts.onQuery?.(q, spec.rcode, transport);
-      if (out.length <= limit) return out;
+      // Additional records that do not fit are dropped quietly; when answer or authority do
+      // not fit, TC=1 goes out without records, so the client retries over TCP.
+      if (!(out[2]! & 0x02) || spec.tc) return out;
       return encodeResponse({ ...spec, tc: true, answers: [], authority: [], additional: [] });
     } catch {
       opts.onQuery?.(q, RCODE.SERVFAIL!, transport);
