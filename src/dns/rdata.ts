@@ -306,6 +306,8 @@ export function wordsToWire(type: string, words: PresentationWord[], origin?: st
   }
   const fields = FIELDS[type];
   if (!fields) throw new RdataError(-1, `srvctl cannot read ${type} rdata in its own form; write it as RFC 3597 "\\# <length> <hex>"`);
+  const rest = fields.some((f) => f === 'cstrs' || f === 'hex' || f === 'hex0' || f === 'base64' || f === 'bitmap' || f === 'svcparams');
+  if (!rest && words.length !== fields.length) throw new RdataError(-1, `${type} needs ${fields.length} rdata field(s), found ${words.length}`);
   const b = new Bytes();
   let i = 0;
   const word = (what: string) => {
