@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Bind } from './bind.js';
-import { CLI, ROOT, run, stop } from './run.js';
+import { CLI, ROOT, run, startProcess, stop } from './run.js';
 
 /**
  * A network namespace with only loopback, BIND serving one zone on 127.0.0.1:53 inside it,
@@ -59,6 +59,8 @@ export class EtcdBed {
   readonly dir: string;
   readonly bin: EtcdBinaries;
   private named?: Bind;
+  /** `srvctl serve` inside the namespace, when it serves the zone instead of BIND */
+  private srvctlServer?: ChildProcess;
   private members: { spec: MemberSpec; child: ChildProcess; logFile: string; exited: boolean; code: number | null }[] = [];
 
   constructor(tag: string, release: EtcdRelease = '3.4') {
@@ -93,6 +95,35 @@ export class EtcdBed {
     await this.stopNamed();
     this.named = new Bind({ zone: DOMAIN, zoneText, port: 53, prefix: ['ip', 'netns', 'exec', this.ns], dir: this.dir });
     await this.named.start();
+  }
+
+  /**
+   * (Re)starts `srvctl serve` inside the namespace on 127.0.0.1:53 with this zone, in place
+   * of BIND: the embedded server proven with its real consumer.
+   */
+  async serveZoneWithSrvctl(zoneText: string): Promise<void> {
+    await this.stopNamed();
+    await this.stopSrvctlServer();
+    const file = join(this.dir, `${DOMAIN}.zone`);
+    writeFileSync(file, zoneText);
+    const started = await startProcess(
+      'ip',
+      ['netns', 'exec', this.ns, process.execPath, CLI, 'serve', file, '--origin', DOMAIN, '--listen', '127.0.0.1:53'],
+      /serving zone/,
+      { timeoutMs: 20_000 },
+    );
+    this.srvctlServer = started.child;
+  }
+
+  private async stopSrvctlServer(): Promise<void> {
+    const child = this.srvctlServer;
+    this.srvctlServer = undefined;
+    await stop(child, 3000);
+  }
+
+  /** etcdctl inside the namespace, finding the cluster through DNS (--discovery-srv). */
+  etcdctlDiscovery(args: string[]) {
+    return this.exec(['etcdctl', '--discovery-srv', DOMAIN, '--command-timeout=3s', '--dial-timeout=3s', ...args], 15_000);
   }
 
   startMembers(specs: MemberSpec[], token: string): void {
@@ -222,6 +253,7 @@ export class EtcdBed {
   async teardown(): Promise<void> {
     await this.stopMembers();
     await this.stopNamed();
+    await this.stopSrvctlServer();
     await run('ip', ['netns', 'del', this.ns]);
     rmSync(`/etc/netns/${this.ns}`, { recursive: true, force: true });
     rmSync(this.dir, { recursive: true, force: true });
