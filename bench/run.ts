@@ -7,6 +7,7 @@ import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { CLI, fmtMs, medianOf, ratio, ROOT, RUNS, timeOnce, type Row } from './lib.js';
+import { transportKnotBench } from './transport-knot.js';
 import { bigZoneBench, cloudflareBench, driftBench, rfc2136Bench, serverBench, transportBench } from './suites.js';
 
 async function startupBench(): Promise<Row[]> {
@@ -75,7 +76,8 @@ async function checkBench(): Promise<Row[]> {
 const SUITES: Record<string, () => Promise<Row[]>> = {
   startup: startupBench,
   check: checkBench,
-  transport: transportBench,
+  transport: transportKnotBench,
+  'transport-lossy': transportBench,
   server: serverBench,
   bigzone: bigZoneBench,
   cloudflare: cloudflareBench,
