@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { query } from '../dns/transport.js';
-import { collectManifests } from '../drift/collect.js'; // [hostile] directory enumeration
 import { compareMembership, type LiveMember } from '../drift/membership.js';
 import { metricsText, previousSuccess, type ClusterMetrics } from '../drift/prometheus.js';
 import { EXIT, SrvctlError } from '../errors.js';
@@ -10,6 +10,7 @@ import { applyToRecords } from '../plan/diff.js';
 import { srvName } from '../records/desired.js';
 import { parseSrvRdata, recordText } from '../records/record.js';
 import { writeAtomic } from '../util/atomic-write.js';
+import { collectManifests } from '../drift/collect.js'; // [hostile] directory enumeration
 import { printable } from '../util/printable.js'; // [hostile] control characters escaped in output
 import { mapLimit } from '../util/limit.js';
 import { expectationsFor, verifyOnce } from '../verify/verify.js';
@@ -39,10 +40,37 @@ interface ClusterResult {
   cluster: string | null;
   ok: boolean;
   error?: string;
-  /** [hostile] why the check could not run, for srvctl_drift_manifest_error */
-  reason?: string;
   findings: DriftFinding[];
   durationMs: number;
+  /** [hostile] why the check could not run (src/drift/collect.ts), for srvctl_drift_manifest_error */
+  reason?: string;
+}
+
+/** Manifests among the arguments: files as given, directories searched for YAML that looks like one. */
+async function findManifests(paths: string[]): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (p: string, explicit: boolean): Promise<void> => {
+    let st;
+    try {
+      st = await stat(p);
+    } catch {
+      throw new SrvctlError('usage', `cannot read ${p}: no such file or directory`);
+    }
+    if (st.isDirectory()) {
+      for (const e of (await readdir(p)).sort()) if (!e.startsWith('.') && e !== 'node_modules') await walk(join(p, e), false);
+      return;
+    }
+    if (explicit) return void out.push(p);
+    if (!/\.ya?ml$/i.test(p)) return;
+    try {
+      const doc = parseYaml(await readFile(p, 'utf8')) as Record<string, unknown> | null;
+      if (doc && typeof doc === 'object' && 'cluster' in doc && 'members' in doc) out.push(p);
+    } catch {
+      // not YAML we can read: not a manifest either; an explicit file would have said so
+    }
+  };
+  for (const p of paths) await walk(p, true);
+  return out;
 }
 
 /** The cluster name of a manifest that did not validate, when its YAML still says it: metrics keep their series. */
@@ -108,16 +136,18 @@ async function checkCluster(ctx: Context, file: string, flags: DriftFlags): Prom
 }
 
 export async function drift(ctx: Context, paths: string[], flags: DriftFlags): Promise<number> {
-  // [hostile] src/drift/collect.ts: unreadable, broken, non-regular, dangling, looping and duplicate entries come back as failed entries
+  // [hostile] src/drift/collect.ts finds the manifests; unreadable, broken, non-regular, dangling, looping and duplicate entries come back failed, never opened twice
   const entries = await collectManifests(paths);
-  const files = entries.map((e) => e.file);
-  if (files.length === 0) throw new SrvctlError('usage', `no cluster manifests found in ${paths.join(', ')}`);
+  const files = entries.filter((e) => !e.error).map((e) => e.file);
+  if (entries.length === 0) throw new SrvctlError('usage', `no cluster manifests found in ${paths.join(', ')}`);
   if (flags.etcdEndpoints && files.length > 1) throw new SrvctlError('usage', '--etcd-endpoints names one cluster: give one manifest, or use --etcd to find each cluster through its _etcd-client SRV records');
   const concurrency = Number(flags.concurrency ?? 4);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 32) throw new SrvctlError('usage', `--concurrency "${flags.concurrency}" must be a whole number from 1 to 32`);
-  const results = await mapLimit(entries, concurrency, (e) =>
-    e.error ? Promise.resolve<ClusterResult>({ file: e.file, cluster: e.cluster, ok: false, error: e.error, reason: e.reason, findings: [], durationMs: 0 }) : checkCluster(ctx, e.file, flags),
-  );
+  const results = await mapLimit(files, concurrency, (f) => checkCluster(ctx, f, flags));
+  // [hostile] the entries that could not be checked join the results, in the order they were found
+  for (const e of entries) if (e.error) results.push({ file: e.file, cluster: e.cluster, ok: false, error: e.error, reason: e.reason, findings: [], durationMs: 0 });
+  const order = new Map(entries.map((e, i) => [e.file, i]));
+  results.sort((a, b) => order.get(a.file)! - order.get(b.file)!);
 
   for (const r of results) {
     const head = `${printable(r.cluster ?? '?')} (${printable(r.file)})`;
@@ -156,7 +186,7 @@ export async function drift(ctx: Context, paths: string[], flags: DriftFlags): P
     ctx.emit({
       drift: drifting > 0,
       failed,
-      clusters: results.map((r) => ({ cluster: r.cluster, file: r.file, ok: r.ok, error: r.error ?? null, reason: r.reason ?? null, durationMs: r.durationMs, findings: r.findings })),
+      clusters: results.map((r) => ({ cluster: r.cluster, file: r.file, ok: r.ok, error: r.error ?? null, durationMs: r.durationMs, findings: r.findings })),
     });
   }
   return failed ? EXIT.failure : drifting ? EXIT.attention : EXIT.ok;

@@ -106,14 +106,18 @@ describe('hostile directories: drift reports every entry it cannot check', funct
       const prom = join(out, 'drift.prom');
       const r = await run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, 'drift', tree, '--json', '--prom-file', prom], { timeoutMs: 60_000 });
       assert.equal(r.code, 1, r.stdout + r.stderr);
-      const doc = JSON.parse(r.stdout) as { clusters: { file: string; ok: boolean; reason: string | null; cluster: string | null }[] };
-      const reason = (name: string) => doc.clusters.find((c) => c.file === join(tree, name))?.reason;
+      const doc = JSON.parse(r.stdout) as { clusters: { file: string; ok: boolean; cluster: string | null }[] };
+      for (const name of ['secret.yaml', 'fifo.yaml', 'loop.yaml', 'dangling.yaml', 'broken.yaml', 'twin-a.yaml', 'twin-b.yaml']) {
+        assert.equal(doc.clusters.find((c) => c.file === join(tree, name))?.ok, false, name);
+      }
+      assert.equal(doc.clusters.find((c) => c.cluster === 'good')?.ok, true, 'the good cluster is still checked');
+      const metrics = readFileSync(prom, 'utf8');
+      const reason = (name: string) => new RegExp(`^srvctl_drift_manifest_error\\{file="${join(tree, name)}",reason="([a-z-]+)"\\} 1$`, 'm').exec(metrics)?.[1];
       assert.equal(reason('secret.yaml'), 'unreadable');
       assert.equal(reason('fifo.yaml'), 'not-regular');
       assert.equal(reason('loop.yaml'), 'symlink-loop');
       assert.equal(reason('dangling.yaml'), 'dangling-symlink');
-      assert.equal(doc.clusters.find((c) => c.cluster === 'good')?.ok, true, 'the good cluster is still checked');
-      const metrics = readFileSync(prom, 'utf8');
+      assert.equal(reason('twin-b.yaml'), 'duplicate');
       assert.match(metrics, /^srvctl_drift_manifest_error\{file="[^"]*secret\.yaml",reason="unreadable"\} 1$/m);
       assert.match(metrics, /^srvctl_drift_check_success\{cluster="good"\} 1$/m);
       assert.ok(!hasControl(r.stdout.replace(/\n/g, '')) && !hasControl(r.stderr.replace(/\n/g, '')), 'nothing printed carries a control character');
