@@ -66,6 +66,10 @@ class PowerDnsProvider implements Provider {
   }
 
   private async call(method: string, body?: unknown): Promise<unknown> {
+    // Node's own header check would quote the key in its message; say what is wrong without it.
+    if (/[^\t\x20-\x7e\x80-\xff]/.test(this.apiKey)) {
+      throw new SrvctlError('provider', `environment variable ${this.apiKeyEnv} holds characters an HTTP header cannot carry (a line break, a control character, or a character above U+00FF): check how the PowerDNS API key was stored`);
+    }
     let res: Response;
     try {
       res = await fetch(this.zoneUrl, {
@@ -186,10 +190,6 @@ export async function create(manifest: Manifest, ctx: ProviderContext): Promise<
   const apiKeyEnv = typeof o.apiKeyEnv === 'string' ? o.apiKeyEnv : 'PDNS_API_KEY';
   const apiKey = ctx.env[apiKeyEnv];
   if (!apiKey) throw new SrvctlError('provider', `environment variable ${apiKeyEnv} (provider.apiKeyEnv) is not set: it must hold the PowerDNS API key`);
-  // Node's own header check would quote the key in its message; say what is wrong without it.
-  if (/[^\t\x20-\x7e\x80-\xff]/.test(apiKey)) {
-    throw new SrvctlError('provider', `environment variable ${apiKeyEnv} holds characters an HTTP header cannot carry (a line break, a control character, or a character above U+00FF): check how the PowerDNS API key was stored`);
-  }
   const base = String(o.url).replace(/\/+$/, '');
   return new PowerDnsProvider(base, typeof o.serverId === 'string' ? o.serverId : 'localhost', manifest.provider.zone, apiKey, apiKeyEnv, ctx);
 }

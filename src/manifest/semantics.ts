@@ -38,19 +38,18 @@ export function interpret(file: string, raw: Raw, src: SourceMap): { manifest: M
   if (!isSubdomain(domain, zone)) {
     error(['provider', 'zone'], `domain ${domain} is not inside zone ${zone}: the SRV records could not live there`);
   }
+  for (const key of ['url', 'baseUrl'] as const) {
+    if (typeof providerRaw[key] === 'string') {
+      const problem = apiUrlProblem(providerRaw[key]);
+      if (problem) error(['provider', key], `${key}: ${problem}`);
+    }
+  }
   const options: Record<string, unknown> = { ...providerRaw };
   delete options.type;
   delete options.zone;
   const type = providerRaw.type ?? 'zonefile';
   if (type === 'zonefile') {
     options.path = resolve(dirname(file), providerRaw.path ?? `${zone}.zone`);
-  }
-
-  for (const key of ['url', 'baseUrl'] as const) {
-    if (typeof providerRaw[key] === 'string') {
-      const problem = apiUrlProblem(providerRaw[key]);
-      if (problem) error(['provider', key], `${key}: ${problem}`);
-    }
   }
 
   if (version === '3.4' && !tls) {
