@@ -8,6 +8,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { CLI, interleaved, pairRow, ROOT, RUNS, timeOnce, type Row } from './lib.js';
 import { scaleBench } from './scale.js';
+import { transportKnotBench } from './transport-knot.js';
 import { bigZoneBench, cloudflareBench, driftBench, rfc2136Bench, serverBench, transportBench } from './suites.js';
 
 async function startupBench(): Promise<Row[]> {
@@ -78,7 +79,8 @@ async function checkBench(): Promise<Row[]> {
 const SUITES: Record<string, () => Promise<Row[]>> = {
   startup: startupBench,
   check: checkBench,
-  transport: transportBench,
+  transport: transportKnotBench,
+  'transport-lossy': transportBench,
   server: serverBench,
   bigzone: bigZoneBench,
   cloudflare: cloudflareBench,

@@ -57,7 +57,20 @@ class PowerDnsProvider implements Provider {
     this.description = `zone ${zone} on PowerDNS ${base} (server ${serverId})`;
   }
 
+  /**
+   * The API key out of any text that leaves this provider: error bodies that echo request
+   * headers, transport errors, header-validation messages. Each line of a multi-line key is
+   * removed too (a message may quote it escaped or broken across lines).
+   */
+  private redact(text: string): string {
+    return redactSecret(text, this.apiKey);
+  }
+
   private async call(method: string, body?: unknown): Promise<unknown> {
+    // Node's own header check would quote the key in its message; say what is wrong without it.
+    if (/[^\t\x20-\x7e\x80-\xff]/.test(this.apiKey)) {
+      throw new SrvctlError('provider', `environment variable ${this.apiKeyEnv} holds characters an HTTP header cannot carry (a line break, a control character, or a character above U+00FF): check how the PowerDNS API key was stored`);
+    }
     let res: Response;
     try {
       res = await fetch(this.zoneUrl, {
@@ -68,16 +81,25 @@ class PowerDnsProvider implements Provider {
       });
     } catch (e) {
       const cause = (e as { cause?: { code?: string } }).cause?.code;
-      throw new SrvctlError('provider', `PowerDNS API at ${this.base}: ${cause === 'ECONNREFUSED' ? 'connection refused (is pdns_server running with api=yes?)' : (e as Error).name === 'TimeoutError' ? `no answer within ${this.timeoutMs} ms` : (e as Error).message}`);
+      throw new SrvctlError('provider', this.redact(`PowerDNS API at ${this.base}: ${cause === 'ECONNREFUSED' ? 'connection refused (is pdns_server running with api=yes?)' : (e as Error).name === 'TimeoutError' ? `no answer within ${this.timeoutMs} ms` : (e as Error).message}`));
     }
     const text = await res.text();
-    if (res.ok) return text ? JSON.parse(text) : null;
-    let detail = text.slice(0, 300);
+    if (res.ok) {
+      try {
+        return text ? JSON.parse(text) : null;
+      } catch {
+        // V8 quotes the start of the body in its message; the body may echo our headers.
+        throw new SrvctlError('provider', `PowerDNS API at ${this.base} answered ${res.status} with a body that is not JSON`);
+      }
+    }
+    let detail = text;
     try {
-      detail = (JSON.parse(text) as { error?: string }).error ?? detail;
+      detail = String((JSON.parse(text) as { error?: string }).error ?? detail);
     } catch {
       // not JSON: keep the text
     }
+    // Redacted before it is cut, so a cut cannot leave half a key behind.
+    detail = this.redact(detail).slice(0, 300);
     switch (res.status) {
       case 401:
       case 403:
@@ -162,6 +184,15 @@ class PowerDnsProvider implements Provider {
     if (out.length === 0) throw new SrvctlError('provider', `zone ${this.zone} has no NS records with addresses at PowerDNS: set verify.nameservers`);
     return out;
   }
+}
+
+/** `text` without `secret`, nor any line of it of 4 characters or more, nor its JSON-escaped form. */
+export function redactSecret(text: string, secret: string): string {
+  if (!secret) return text;
+  const forms = new Set([secret, JSON.stringify(secret).slice(1, -1), ...secret.split(/[\r\n]+/).filter((l) => l.length >= 4)]);
+  let out = text;
+  for (const f of [...forms].sort((a, b) => b.length - a.length)) out = out.split(f).join('[api key]');
+  return out;
 }
 
 export async function create(manifest: Manifest, ctx: ProviderContext): Promise<Provider> {

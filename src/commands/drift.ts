@@ -6,6 +6,8 @@ import { EXIT, SrvctlError } from '../errors.js';
 import { reconcile } from '../reconcile/pipeline.js';
 import type { DriftFinding, ReconcileReport } from '../reconcile/types.js';
 import { writeAtomic } from '../util/atomic-write.js';
+import { collectManifests } from '../drift/collect.js'; // [hostile] directory enumeration
+import { printable } from '../util/printable.js'; // [hostile] control characters escaped in output
 import { mapLimit } from '../util/limit.js';
 import type { Context } from './context.js';
 import { etcdFlags, processDeps, type EtcdFlags } from './deps.js';
@@ -25,6 +27,8 @@ interface ClusterResult {
   errorCode?: string;
   findings: DriftFinding[];
   durationMs: number;
+  /** [hostile] why the check could not run (src/drift/collect.ts), for srvctl_drift_manifest_error */
+  reason?: string;
 }
 
 /**
@@ -84,21 +88,27 @@ async function checkCluster(ctx: Context, file: string, flags: DriftFlags): Prom
 }
 
 export async function drift(ctx: Context, paths: string[], flags: DriftFlags): Promise<number> {
-  const files = await findManifests(paths);
-  if (files.length === 0) throw new SrvctlError('usage', `no cluster manifests found in ${paths.join(', ')}`);
+  // [hostile] src/drift/collect.ts finds the manifests; unreadable, broken, non-regular, dangling, looping and duplicate entries come back failed, never opened twice
+  const entries = await collectManifests(paths);
+  const files = entries.filter((e) => !e.error).map((e) => e.file);
+  if (entries.length === 0) throw new SrvctlError('usage', `no cluster manifests found in ${paths.join(', ')}`);
   if (flags.etcdEndpoints && files.length > 1) throw new SrvctlError('usage', '--etcd-endpoints names one cluster: give one manifest, or use --etcd to find each cluster through its _etcd-client SRV records');
   const concurrency = Number(flags.concurrency ?? 4);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 32) throw new SrvctlError('usage', `--concurrency "${flags.concurrency}" must be a whole number from 1 to 32`);
   etcdFlags(flags); // flag errors before any cluster is read
   const results = await mapLimit(files, concurrency, (f) => checkCluster(ctx, f, flags));
+  // [hostile] the entries that could not be checked join the results, in the order they were found
+  for (const e of entries) if (e.error) results.push({ file: e.file, cluster: e.cluster, ok: false, error: e.error, reason: e.reason, findings: [], durationMs: 0 });
+  const order = new Map(entries.map((e, i) => [e.file, i]));
+  results.sort((a, b) => order.get(a.file)! - order.get(b.file)!);
 
   for (const r of results) {
-    const head = `${r.cluster ?? '?'} (${r.file})`;
-    if (!r.ok) ctx.out(`${ctx.paint.remove('✗')} ${head}: check failed: ${r.error}\n`);
+    const head = `${printable(r.cluster ?? '?')} (${printable(r.file)})`;
+    if (!r.ok) ctx.out(`${ctx.paint.remove('✗')} ${head}: check failed: ${printable(r.error)}\n`);
     else if (r.findings.length === 0) ctx.out(`${ctx.paint.add('✓')} ${head}: no drift\n`);
     else {
       ctx.out(`${ctx.paint.change('!')} ${head}: ${r.findings.length} finding(s)\n`);
-      for (const f of r.findings) ctx.out(`    [${f.kind}] ${f.message}\n`);
+      for (const f of r.findings) ctx.out(`    [${f.kind}] ${printable(f.message)}\n`);
     }
   }
   const failed = results.filter((r) => !r.ok).length;
@@ -117,7 +127,7 @@ export async function drift(ctx: Context, paths: string[], flags: DriftFlags): P
       const name = r.cluster ?? r.file;
       const drift: Record<string, number> = {};
       for (const f of r.findings) drift[f.kind] = (drift[f.kind] ?? 0) + 1;
-      return { cluster: name, ok: r.ok, durationSeconds: r.durationMs / 1000, drift, lastSuccess: r.ok ? now : previous.get(name) ?? null };
+      return { cluster: name, ok: r.ok, durationSeconds: r.durationMs / 1000, drift, lastSuccess: r.ok ? now : previous.get(name) ?? null, file: r.file, reason: r.reason };
     });
     try {
       await writeAtomic(flags.promFile, metricsText(metrics));

@@ -4,6 +4,10 @@ import { serverLabel, type Server } from './transport.js';
 /**
  * Sends one message over TCP and hands every framed reply to `onMessage` until it returns
  * true (done). Used for UPDATE (one reply) and AXFR (a stream of replies).
+ *
+ * `timeoutMs` is a total deadline for the whole exchange (connect, send, every reply), not
+ * an idle timeout: a server that drips a byte at a time or streams replies that never
+ * finish the exchange is cut off when it passes.
  */
 export function tcpExchange(server: Server, message: Buffer, timeoutMs: number, onMessage: (msg: Buffer) => boolean): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -12,22 +16,30 @@ export function tcpExchange(server: Server, message: Buffer, timeoutMs: number, 
     frame.writeUInt16BE(message.length, 0);
     message.copy(frame, 2);
     let buffered = Buffer.alloc(0);
+    let received = 0;
+    let messages = 0;
     let settled = false;
     const end = (err?: Error) => {
       if (settled) return;
       settled = true;
+      clearTimeout(timer);
       socket.destroy();
       if (err) reject(err);
       else resolve();
     };
-    socket.setTimeout(timeoutMs, () => end(new Error(`no answer from ${serverLabel(server)} within ${timeoutMs} ms (TCP)`)));
+    const timer = setTimeout(
+      () => end(new Error(`nameserver ${serverLabel(server)}: no complete answer within ${timeoutMs} ms over TCP (${messages} message(s), ${received} bytes received)`)),
+      timeoutMs,
+    );
     socket.on('connect', () => socket.write(frame));
     socket.on('data', (chunk) => {
-      buffered = Buffer.concat([buffered, chunk]);
+      received += chunk.length;
+      buffered = buffered.length ? Buffer.concat([buffered, chunk]) : chunk;
       while (buffered.length >= 2 && buffered.length >= 2 + buffered.readUInt16BE(0)) {
         const len = buffered.readUInt16BE(0);
         const msg = Buffer.from(buffered.subarray(2, 2 + len));
         buffered = buffered.subarray(2 + len);
+        messages++;
         try {
           if (onMessage(msg)) return end();
         } catch (e) {
@@ -36,7 +48,7 @@ export function tcpExchange(server: Server, message: Buffer, timeoutMs: number, 
       }
     });
     socket.on('error', (err: NodeJS.ErrnoException) =>
-      end(new Error(err.code === 'ECONNREFUSED' ? `${serverLabel(server)}: connection refused (is the server running?)` : `${serverLabel(server)}: ${err.message}`)),
+      end(Object.assign(new Error(err.code === 'ECONNREFUSED' ? `${serverLabel(server)}: connection refused (is the server running?)` : `${serverLabel(server)}: ${err.message}`), { code: err.code })),
     );
     socket.on('close', () => end(new Error(`${serverLabel(server)} closed the connection before answering`)));
   });

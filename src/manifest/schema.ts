@@ -51,6 +51,7 @@ const PATTERN_HELP: Record<string, string> = {
   secretEnv: 'must be the name of an environment variable',
   apiKeyEnv: 'must be the name of an environment variable',
   tokenEnv: 'must be the name of an environment variable',
+  token: 'may hold only letters, digits, ".", "_" and "-", must start with a letter or digit and be at most 255 characters long (it is written verbatim into shell, env and YAML configs)',
   zoneId: 'must be a 32-digit hexadecimal Cloudflare zone id',
   url: 'must be an http:// or https:// URL',
   baseUrl: 'must be an http:// or https:// URL',

@@ -38,6 +38,12 @@ export function interpret(file: string, raw: Raw, src: SourceMap): { manifest: M
   if (!isSubdomain(domain, zone)) {
     error(['provider', 'zone'], `domain ${domain} is not inside zone ${zone}: the SRV records could not live there`);
   }
+  for (const key of ['url', 'baseUrl'] as const) {
+    if (typeof providerRaw[key] === 'string') {
+      const problem = apiUrlProblem(providerRaw[key]);
+      if (problem) error(['provider', key], `${key}: ${problem}`);
+    }
+  }
   const options: Record<string, unknown> = { ...providerRaw };
   delete options.type;
   delete options.zone;
@@ -59,7 +65,7 @@ export function interpret(file: string, raw: Raw, src: SourceMap): { manifest: M
 
   const members: Member[] = (raw.members as Raw[]).map((m, i) => {
     const host = normalizeName(m.host);
-    const problem = hostnameProblem(m.host);
+    const problem = hostnameProblem(m.host) ?? ldhProblem(host);
     if (problem) error(['members', i, 'host'], `host: ${problem} (an SRV target must be a hostname with an A/AAAA record)`);
     const peerPort = m.peerPort ?? 2380;
     const clientPort = m.clientPort ?? 2379;
@@ -139,6 +145,11 @@ function peerAddress(m: Member): string {
 
 function checkAdvertise(m: Raw, i: number, host: string, peerPort: number, scheme: string, error: (p: Path, msg: string) => void): void {
   const at: Path = ['members', i, 'advertisePeerUrl'];
+  const shape = peerUrlProblem(m.advertisePeerUrl);
+  if (shape) {
+    error(at, shape);
+    return;
+  }
   let url: URL;
   try {
     url = new URL(m.advertisePeerUrl);
@@ -149,6 +160,7 @@ function checkAdvertise(m: Raw, i: number, host: string, peerPort: number, schem
   if (url.protocol !== `${scheme}:`) {
     error(at, `scheme ${url.protocol.slice(0, -1)} does not match etcd.tls (${scheme}): etcd drops the entry with "has scheme mismatch" and the member cannot find itself`);
   }
+  // peerUrlProblem insists on an explicit port; WHATWG URL drops it when it is the scheme's default.
   const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
   if (port !== peerPort) {
     error(at, `port ${port} differs from peerPort ${peerPort} published in SRV: the member would not find itself`);
@@ -173,4 +185,59 @@ function duplicates<T>(items: readonly T[], key: (t: T) => string, report: (inde
     if (f === undefined) first.set(k, i);
     else report(i, f);
   });
+}
+
+/** A value as it may be printed: JSON-quoted, so control characters and quotes show as escapes. */
+function quoted(v: unknown): string {
+  const s = JSON.stringify(String(v));
+  return s.length > 80 ? `${s.slice(0, 77)}…"` : s;
+}
+
+/** SRV targets and peer hosts are hostnames: LDH labels only (RFC 952/1123), no underscore. */
+function ldhProblem(host: string): string | null {
+  return host.includes('_') ? `"${host}" holds "_": a hostname has only letters, digits and hyphens (RFC 1123), and etcd resolves it as one` : null;
+}
+
+/**
+ * What etcd (types.NewURLs) or the consumers of initial-cluster would refuse or misread in
+ * an advertised peer URL, read from the text as written (WHATWG URL would normalise a
+ * trailing slash away): scheme://host:port and nothing else. etcd refuses a path
+ * ("URL must not contain a path", a lone "/" included) and a missing port ("URL address
+ * does not have the form host:port"); a query, fragment or comma would splice extra
+ * entries into the comma-separated initial-cluster; userinfo would publish a credential.
+ */
+export function peerUrlProblem(text: string): string | null {
+  if (text.includes(',')) return `${quoted(text)} holds ",": etcd splits URL lists at commas, so this would advertise another URL`;
+  const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)(.*)$/s.exec(text);
+  if (!m) return `${quoted(text)} is not a URL of the form scheme://host:port`;
+  const [, , authority, rest] = m as unknown as [string, string, string, string];
+  if (authority.includes('@')) return `${quoted(text)} holds userinfo ("…@"): etcd peer URLs carry no credentials, and srvctl would publish them`;
+  if (rest.startsWith('/')) return `${quoted(text)} has a path (${quoted(rest.replace(/[?#].*$/s, ''))}): etcd refuses it ("URL must not contain a path"), a trailing "/" included`;
+  if (rest.startsWith('?')) return `${quoted(text)} has a query: etcd would pass it into initial-cluster, where "," and "=" add members`;
+  if (rest.startsWith('#')) return `${quoted(text)} has a fragment: etcd would pass it into initial-cluster verbatim`;
+  if (/[\s\u0000-\u001f\u007f-\u009f]/.test(text)) return `${quoted(text)} contains whitespace or control characters`;
+  const hp = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(?::(\d{1,5}))?$/.exec(authority);
+  if (!hp) return `${quoted(text)}: host ${quoted(authority)} may hold only letters, digits, "." and "-" (or be an [IPv6] literal)`;
+  if (hp[2] === undefined) return `${quoted(text)} has no port: etcd refuses it ("URL address does not have the form host:port")`;
+  const port = Number(hp[2]);
+  if (port < 1 || port > 65535) return `${quoted(text)}: port ${port} is outside 1..65535`;
+  const host = hp[1]!;
+  if (host.startsWith('[')) {
+    if (isIP(host.slice(1, -1)) !== 6) return `${quoted(text)}: ${host} is not an IPv6 address`;
+  } else if (!isIP(host)) {
+    const problem = hostnameProblem(host) ?? ldhProblem(normalizeName(host));
+    if (problem) return `${quoted(text)}: ${problem}`;
+  }
+  return null;
+}
+
+/** Provider API URLs: no credentials inside (they would be printed in every message), no query or fragment. */
+function apiUrlProblem(text: string): string | null {
+  if (/[\s\u0000-\u001f\u007f-\u009f]/.test(text)) return `${quoted(text)} contains whitespace or control characters`;
+  const m = /^https?:\/\/([^/?#]*)([^?#]*)(.*)$/s.exec(text);
+  if (!m) return `${quoted(text)} is not an http:// or https:// URL`;
+  if (m[1]!.includes('@')) return 'holds userinfo ("…@"): put credentials in the environment variable the provider reads, not in the URL (srvctl prints the URL)';
+  if (m[1] === '') return `${quoted(text)} has no host`;
+  if (m[3]) return `${quoted(text)} has a query or fragment: srvctl appends API paths to this URL`;
+  return null;
 }

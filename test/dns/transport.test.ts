@@ -1,40 +1,21 @@
 import assert from 'node:assert/strict';
-import { createSocket, type Socket } from 'node:dgram';
-import { decodeMessage, encodeResponse, type Message } from '../../src/dns/codec.js';
+import { createSocket } from 'node:dgram';
 import type { RunningServer } from '../../src/dns/server.js';
 import { DnsQueryError, query } from '../../src/dns/transport.js';
-import { rec } from '../../src/records/record.js';
 import { dig } from '../support/dig.js';
+import { fakeUdp, parseQuery, replyTo, textToWire, type ParsedQuery } from '../support/fakedns.js';
 import { serveText } from '../support/zone.js';
 
 const opts = { timeoutMs: 300, retries: 2 };
 
 /** A UDP "server" whose replies the test script decides, to play a spoofer or a black hole. */
-async function fakeServer(reply: (q: Message, n: number) => Buffer[]): Promise<{ socket: Socket; port: number; received: () => number }> {
-  const socket = createSocket('udp4');
-  let n = 0;
-  socket.on('message', (buf, rinfo) => {
-    const q = decodeMessage(buf);
-    for (const out of reply(q, n++)) socket.send(out, rinfo.port, rinfo.address);
-  });
-  await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r));
-  return { socket, port: socket.address().port, received: () => n };
+async function fakeServer(reply: (q: ParsedQuery, n: number) => Buffer[]) {
+  const f = await fakeUdp((q, _from, n) => reply(q, n));
+  return { socket: f.socket, port: f.port, received: () => f.queries.length };
 }
 
-function answerFor(q: Message, overrides: Partial<{ id: number; name: string; rdata: string }> = {}): Buffer {
-  const question = { ...q.questions[0]!, name: overrides.name ?? q.questions[0]!.name };
-  return encodeResponse({
-    id: overrides.id ?? q.id,
-    opcode: 0,
-    rd: false,
-    aa: true,
-    tc: false,
-    rcode: 0,
-    questions: [question],
-    answers: [rec(question.name, 'A', 60, overrides.rdata ?? '10.0.0.1')],
-    authority: [],
-    additional: [],
-  });
+function answerFor(q: ParsedQuery, overrides: Partial<{ id: number; name: string; rdata: string }> = {}): Buffer {
+  return replyTo(q, { id: overrides.id, qname: overrides.name ? textToWire(overrides.name) : undefined, rdata: overrides.rdata });
 }
 
 describe('query transport', () => {
@@ -122,7 +103,7 @@ describe('query transport', () => {
     const impostor = createSocket('udp4');
     await new Promise<void>((r) => impostor.bind(0, '127.0.0.1', r));
     real.socket.removeAllListeners('message');
-    real.socket.on('message', (buf, rinfo) => impostor.send(answerFor(decodeMessage(buf)), rinfo.port, rinfo.address));
+    real.socket.on('message', (buf, rinfo) => impostor.send(answerFor(parseQuery(buf)), rinfo.port, rinfo.address));
     await assert.rejects(query({ host: '127.0.0.1', port: real.port }, 'x.example.com', 'A', { timeoutMs: 150, retries: 1 }), /no answer/);
     real.socket.close();
     impostor.close();

@@ -1,0 +1,217 @@
+import { randomFillSync } from 'node:crypto';
+
+/**
+ * The wire work of one outgoing query, done by hand so the transport can afford its checks:
+ * a query encoded with its name in randomised case (the "0x20" bits of RFC 5452 §9.1 /
+ * draft-vixie-dnsext-dns0x20), and a reply's header, question and DNS COOKIE (RFC 7873)
+ * read without decoding the rest, so a flood of forged or wrong-ID replies costs little.
+ */
+
+const OPT = 41;
+const COOKIE_OPTION = 10;
+
+/** Cryptographic randomness in small pieces without a syscall per query. */
+const pool = Buffer.alloc(4096);
+let poolAt = pool.length;
+export function randomBytesFast(n: number): Buffer {
+  if (n > pool.length) return randomFillSync(Buffer.alloc(n));
+  if (poolAt + n > pool.length) {
+    randomFillSync(pool);
+    poolAt = 0;
+  }
+  const out = Buffer.from(pool.subarray(poolAt, poolAt + n));
+  poolAt += n;
+  return out;
+}
+
+export function randomId(): number {
+  return randomBytesFast(2).readUInt16BE(0);
+}
+
+/** The name in wire form (labels, root), each ASCII letter's case drawn at random. */
+export function wireNameRandomCase(name: string, randomize: boolean): Buffer {
+  const labels = name === '' ? [] : name.split('.');
+  const parts: Buffer[] = [];
+  let length = 1;
+  for (const l of labels) {
+    const b = Buffer.from(l, 'utf8');
+    if (b.length === 0 || b.length > 63) throw new Error(`label "${l}" of ${name} cannot be sent (1..63 octets)`);
+    parts.push(b);
+    length += 1 + b.length;
+  }
+  if (length > 255) throw new Error(`${name} is longer than 255 octets on the wire`);
+  const out = Buffer.alloc(length);
+  let at = 0;
+  for (const b of parts) {
+    out[at++] = b.length;
+    b.copy(out, at);
+    at += b.length;
+  }
+  out[at] = 0;
+  if (randomize) {
+    const bits = randomBytesFast(Math.ceil(length / 8));
+    for (let i = 0; i < length - 1; i++) {
+      const c = out[i]!;
+      const letter = (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+      // length octets are at most 63, below every letter's code, so only name octets flip
+      if (letter && (bits[i >> 3]! >> (i & 7)) & 1) out[i] = c ^ 0x20;
+    }
+  }
+  return out;
+}
+
+export interface QuerySpec {
+  id: number;
+  wireName: Buffer;
+  type: number;
+  rd: boolean;
+  /** EDNS0 payload size; 0 sends no OPT record (and so no cookie) */
+  ednsSize: number;
+  /** client cookie (8 octets) and the server cookie learned before, if any */
+  cookie?: { client: Buffer; server?: Buffer };
+}
+
+export function encodeQueryMessage(q: QuerySpec): Buffer {
+  const cookieLen = q.ednsSize && q.cookie ? 4 + 8 + (q.cookie.server?.length ?? 0) : 0;
+  const optLen = q.ednsSize ? 11 + cookieLen : 0;
+  const out = Buffer.alloc(12 + q.wireName.length + 4 + optLen);
+  out.writeUInt16BE(q.id, 0);
+  out.writeUInt16BE(q.rd ? 0x0100 : 0, 2);
+  out.writeUInt16BE(1, 4); // QDCOUNT
+  out.writeUInt16BE(q.ednsSize ? 1 : 0, 10); // ARCOUNT
+  let at = 12;
+  q.wireName.copy(out, at);
+  at += q.wireName.length;
+  out.writeUInt16BE(q.type, at);
+  out.writeUInt16BE(1, at + 2);
+  at += 4;
+  if (q.ednsSize) {
+    out[at] = 0; // root owner
+    out.writeUInt16BE(OPT, at + 1);
+    out.writeUInt16BE(q.ednsSize, at + 3);
+    out.writeUInt32BE(0, at + 5); // extended rcode, version 0, no DO
+    out.writeUInt16BE(cookieLen, at + 9);
+    at += 11;
+    if (cookieLen) {
+      out.writeUInt16BE(COOKIE_OPTION, at);
+      out.writeUInt16BE(cookieLen - 4, at + 2);
+      q.cookie!.client.copy(out, at + 4);
+      q.cookie!.server?.copy(out, at + 12);
+    }
+  }
+  return out;
+}
+
+export interface ReplyHead {
+  id: number;
+  qr: boolean;
+  tc: boolean;
+  rcode: number;
+  qdcount: number;
+  /** the question's name exactly as the reply spells it (wire form, pointers expanded) */
+  qname?: Buffer;
+  qtype?: number;
+  qclass?: number;
+  /** offset just past the question */
+  end: number;
+}
+
+/** Reads a name at `at`; returns its uncompressed wire form and the offset after it, or null. */
+function readName(buf: Buffer, at: number): { name: Buffer; end: number } | null {
+  const parts: Buffer[] = [];
+  let end = -1;
+  let hops = 0;
+  let total = 0;
+  for (;;) {
+    if (at >= buf.length) return null;
+    const len = buf[at]!;
+    if ((len & 0xc0) === 0xc0) {
+      if (at + 1 >= buf.length || ++hops > 32) return null;
+      if (end < 0) end = at + 2;
+      at = ((len & 0x3f) << 8) | buf[at + 1]!;
+      continue;
+    }
+    if (len & 0xc0) return null;
+    if (len === 0) {
+      parts.push(Buffer.from([0]));
+      return { name: Buffer.concat(parts), end: end < 0 ? at + 1 : end };
+    }
+    if (at + 1 + len > buf.length) return null;
+    total += 1 + len;
+    if (total > 255) return null;
+    parts.push(buf.subarray(at, at + 1 + len));
+    at += 1 + len;
+  }
+}
+
+/** Header and first question of a reply; null when even those cannot be read. */
+export function readReplyHead(buf: Buffer): ReplyHead | null {
+  if (buf.length < 12) return null;
+  const flags = buf.readUInt16BE(2);
+  const head: ReplyHead = { id: buf.readUInt16BE(0), qr: (flags & 0x8000) !== 0, tc: (flags & 0x0200) !== 0, rcode: flags & 0xf, qdcount: buf.readUInt16BE(4), end: 12 };
+  if (head.qdcount >= 1) {
+    const n = readName(buf, 12);
+    if (!n || n.end + 4 > buf.length) return null;
+    head.qname = n.name;
+    head.qtype = buf.readUInt16BE(n.end);
+    head.qclass = buf.readUInt16BE(n.end + 2);
+    head.end = n.end + 4;
+  }
+  return head;
+}
+
+/** Whether two wire names are equal ignoring ASCII case. */
+export function sameNameIgnoringCase(a: Buffer, b: Buffer): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    let x = a[i]!;
+    let y = b[i]!;
+    if (x >= 0x41 && x <= 0x5a) x |= 0x20;
+    if (y >= 0x41 && y <= 0x5a) y |= 0x20;
+    if (x !== y) return false;
+  }
+  return true;
+}
+
+export interface ReplyEdns {
+  /** the reply carried an OPT record */
+  opt: boolean;
+  /** the COOKIE option's octets (client cookie first), if there was one */
+  cookie?: Buffer;
+  /** RCODE with the OPT record's upper 8 bits (BADCOOKIE is 23) */
+  extendedRcode: number;
+}
+
+/** Walks the records after the question to the OPT record; null when the message is cut short. */
+export function readReplyEdns(buf: Buffer, head: ReplyHead): ReplyEdns | null {
+  let at = head.end;
+  for (let q = 1; q < head.qdcount; q++) {
+    const n = readName(buf, at);
+    if (!n) return null;
+    at = n.end + 4;
+  }
+  const count = buf.readUInt16BE(6) + buf.readUInt16BE(8) + buf.readUInt16BE(10);
+  const firstAdditional = buf.readUInt16BE(6) + buf.readUInt16BE(8);
+  for (let i = 0; i < count; i++) {
+    const n = readName(buf, at);
+    if (!n || n.end + 10 > buf.length) return null;
+    const type = buf.readUInt16BE(n.end);
+    const rdlen = buf.readUInt16BE(n.end + 8);
+    const rdata = n.end + 10;
+    if (rdata + rdlen > buf.length) return null;
+    if (i >= firstAdditional && type === OPT) {
+      const ext = buf[n.end + 4]!;
+      const out: ReplyEdns = { opt: true, extendedRcode: (ext << 4) | head.rcode };
+      for (let o = rdata; o + 4 <= rdata + rdlen; ) {
+        const code = buf.readUInt16BE(o);
+        const len = buf.readUInt16BE(o + 2);
+        if (o + 4 + len > rdata + rdlen) return null;
+        if (code === COOKIE_OPTION) out.cookie = Buffer.from(buf.subarray(o + 4, o + 4 + len));
+        o += 4 + len;
+      }
+      return out;
+    }
+    at = rdata + rdlen;
+  }
+  return { opt: false, extendedRcode: head.rcode };
+}
