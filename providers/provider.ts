@@ -59,7 +59,13 @@ export interface Provider {
    * Proves the credential (and, where the API allows, the write right) without changing
    * anything. Throws a SrvctlError naming the cause when the credential is refused.
    */
-  preflight(): Promise<PreflightResult>;
+  /**
+   * Proves the credential without changing anything. `read`: drift, which never writes
+   * through this provider (a zone file's directory need not be writable by the monitoring
+   * user); network providers prove the write right either way, since drift holds the
+   * same key the next sync will use.
+   */
+  preflight(intent?: 'write' | 'read'): Promise<PreflightResult>;
   /** where verify should ask */
   nameservers(): Promise<Nameserver[]>;
   close?(): Promise<void>;

@@ -96,8 +96,9 @@ class ZoneFileProvider implements Provider {
   }
 
   /** The file parses (or is absent) and its directory is writable: the write's atomic rename will work. */
-  async preflight(): Promise<PreflightResult> {
+  async preflight(intent: 'write' | 'read' = 'write'): Promise<PreflightResult> {
     await loadZoneFile(this.path, this.origin);
+    if (intent === 'read') return { writeRight: false, checks: [{ check: 'zone file', detail: `${this.path} reads (drift writes nothing here)` }] };
     const dir = dirname(this.path);
     try {
       await access(dir, fsConstants.W_OK);

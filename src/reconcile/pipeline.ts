@@ -99,7 +99,7 @@ export async function reconcile(req: ReconcileRequest, deps: ReconcileDeps): Pro
 
     // 4. preflight: the credential, and with endpoints the live member list and its guards.
     begin('preflight');
-    report.preflight = await provider.preflight();
+    report.preflight = await provider.preflight(req.mode === 'drift' ? 'read' : 'write');
     const endpoints = req.etcdEndpoints?.length ? req.etcdEndpoints : manifest.etcd.endpoints ?? [];
     let etcd: EtcdClient | undefined;
     let joins: Member[] = [];
