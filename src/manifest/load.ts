@@ -3,6 +3,7 @@ import { SrvctlError } from '../errors.js';
 import { SourceMap } from './positions.js';
 import { schemaIssues } from './schema.js';
 import { interpret } from './semantics.js';
+import { interpretRenderKeys } from './render-keys.js';
 import type { Finding, Manifest } from './types.js';
 
 export interface ManifestResult {
@@ -47,7 +48,8 @@ export function parseManifest(file: string, text: string): ManifestResult {
   }
   if (findings.some((f) => f.severity === 'error')) return { findings: sortFindings(findings) };
   const { manifest, findings: semantic } = interpret(file, data, src);
-  const all = sortFindings([...findings, ...semantic]);
+  const rendering = interpretRenderKeys(data, manifest, src);
+  const all = sortFindings([...findings, ...semantic, ...rendering]);
   return all.some((f) => f.severity === 'error') ? { findings: all } : { manifest, findings: all };
 }
 
