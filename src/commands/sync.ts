@@ -3,7 +3,7 @@ import { query } from '../dns/transport.js';
 import { applyToRecords } from '../plan/diff.js';
 import { planJson, planText } from '../plan/format.js';
 import { hasChanges } from '../plan/plan.js';
-import { renderMembers } from '../render/render.js';
+import { checkRenderable, renderMembers } from '../render/render.js';
 import { sleep } from '../util/limit.js';
 import { verifyJson, verifyText } from '../verify/format.js';
 import { expectationsFor, waitForAgreement, type VerifyReport } from '../verify/verify.js';
@@ -51,6 +51,8 @@ export interface SyncFlags extends RenderFlags, EtcdTls {
 export async function sync(ctx: Context, file: string, flags: SyncFlags): Promise<number> {
   const format = parseFormat(flags.format);
   const manifest = await loadManifest(ctx, file);
+  // SPEC v1.1 stage 1: a format that cannot express the manifest stops sync before any write
+  checkRenderable(manifest, format, flags.member);
   const { provider, plan, actual, desired } = await planFor(ctx, manifest);
   const report: Record<string, unknown> = { cluster: manifest.cluster, provider: provider.type };
   try {
