@@ -29,7 +29,7 @@ program
   .exitOverride()
   .configureOutput({ outputError: (str, write) => write(str) });
 
-const formatOption = () => new Option('-f, --format <format>', 'cloud-config | env | etcd-yaml | flags | clc | ignition | static').default('cloud-config');
+const formatOption = () => new Option('-f, --format <format>', 'cloud-config (default) | env | etcd-yaml | flags | clc | ignition | static');
 
 program
   .command('validate')

@@ -1,4 +1,4 @@
-import { EXIT, SrvctlError } from '../errors.js';
+import { EXIT, isSrvctlError, SrvctlError } from '../errors.js';
 import { query } from '../dns/transport.js';
 import { applyToRecords } from '../plan/diff.js';
 import { planJson, planText } from '../plan/format.js';
@@ -51,8 +51,16 @@ export interface SyncFlags extends RenderFlags, EtcdTls {
 export async function sync(ctx: Context, file: string, flags: SyncFlags): Promise<number> {
   const format = parseFormat(flags.format);
   const manifest = await loadManifest(ctx, file);
-  // SPEC v1.1 stage 1: a format that cannot express the manifest stops sync before any write
-  checkRenderable(manifest, format, flags.member);
+  // SPEC v1.1 stage 1: a format the operator asked for that cannot express the manifest
+  // stops sync before any write; the default format only skips the config, with a warning.
+  let renderable = true;
+  try {
+    checkRenderable(manifest, format, flags.member);
+  } catch (e) {
+    if (flags.format !== undefined || !isSrvctlError(e) || e.code !== 'usage') throw e;
+    renderable = false;
+    ctx.err(ctx.errPaint.change(`warning: no config will be emitted: ${e.message}; pass --format\n`));
+  }
   const { provider, plan, actual, desired } = await planFor(ctx, manifest);
   const report: Record<string, unknown> = { cluster: manifest.cluster, provider: provider.type };
   try {
@@ -136,8 +144,7 @@ export async function sync(ctx: Context, file: string, flags: SyncFlags): Promis
       }
     }
 
-    const docs = renderMembers(manifest, format, flags.member);
-    report.configs = await emitConfigs(ctx, docs, flags.out);
+    report.configs = renderable ? await emitConfigs(ctx, renderMembers(manifest, format, flags.member), flags.out) : [];
     if (ctx.json) ctx.emit(report);
     return EXIT.ok;
   } finally {

@@ -11,12 +11,16 @@ export function shellWord(s: string): string {
 
 /**
  * An EnvironmentFile value that systemd (src/basic/env-file.c, parse_env_file_internal)
- * and a POSIX shell (`set -a; . file`) both read as `s`: double quotes, with exactly the
- * four characters both treat as escapable (" \ ` $) escaped. Inside double quotes both keep
- * every other byte as it is, newlines included, and neither expands anything escaped.
+ * and a POSIX shell (`set -a; . file`) both read as `s`: a plain word bare, anything else
+ * in double quotes with exactly the four characters both treat as escapable (" \ ` $)
+ * escaped. Inside double quotes both keep every other byte as it is, newlines included,
+ * and neither expands anything escaped.
  * Single quotes would not do: systemd does not join 'a'\''b' the way a shell does.
  */
 export function envValue(s: string): string {
+  // Words of this alphabet mean the same bare to both readers (no quotes, escapes,
+  // whitespace, expansions, tilde or comment); everything else is quoted.
+  if (/^[A-Za-z0-9+,./:=@_-]+$/.test(s) && !s.startsWith('=')) return s;
   return `"${s.replace(/["\\`$]/g, '\\$&')}"`;
 }
 
