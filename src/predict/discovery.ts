@@ -61,14 +61,24 @@ function noSuchHost(name: string): string {
   return `lookup ${name} on ${RESOLVER}: no such host`;
 }
 
-/** net.ResolveTCPAddr("tcp", ...): the first IPv4 address, else the first address. */
+/**
+ * The first address Go's resolver returns (sortByRFC6724) on a dual-stack machine: a
+ * global unicast IPv6 address (precedence 40) before IPv4 (35), IPv4 before ULA, 6to4,
+ * 6bone and Teredo (3, 30, 1, 5).
+ */
+function firstByRfc6724(v4: string[], v6: string[]): string {
+  const global6 = v6.find((a) => /^[23]/.test(a) && !/^(2001:(0{1,4})?:|2002:|3ffe:)/i.test(a));
+  return global6 ?? v4[0] ?? v6[0]!;
+}
+
+/** net.ResolveTCPAddr("tcp", ...): the first IPv4 address; else (bootstrap check) the first address. */
 function resolveTcp(view: DnsView, hostport: string, preferV4: boolean): Resolved {
   const { host, port } = splitHostPort(hostport);
   const bare = host.replace(/\.$/, '');
   if (isIP(bare)) return { addr: joinHostPort(bare, port) };
   const a = hostAt(view, bare.toLowerCase());
   if (!a.ok || a.v4.length + a.v6.length === 0) return { error: noSuchHost(host) };
-  const ip = preferV4 ? a.v4[0] ?? a.v6[0]! : [...a.v4, ...a.v6][0]!;
+  const ip = preferV4 ? a.v4[0] ?? a.v6[0]! : firstByRfc6724(a.v4, a.v6);
   return { addr: joinHostPort(ip, port) };
 }
 
