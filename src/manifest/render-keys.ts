@@ -152,8 +152,8 @@ function listenUrlProblem(text: string, scheme: string): string | null {
   }
   if (url.protocol !== `${scheme}:`) return `scheme ${url.protocol.slice(0, -1)} does not match etcd.tls (${scheme})`;
   const host = url.hostname.replace(/^\[|\]$/g, '');
-  // etcd binds listen URLs as given: "expected IP in URL for binding" otherwise
-  if (!isIP(host)) return 'etcd binds only to an IP address (0.0.0.0, [::] or one of the host\'s)';
+  // etcd's checkBindURLs (embed/config.go): an IP or "localhost", else "expected IP in URL for binding"
+  if (!isIP(host) && host !== 'localhost') return 'etcd binds only to an IP address (0.0.0.0, [::] or one of the host\'s) or localhost';
   if (!url.port) return 'no port';
   if (url.pathname !== '/' || url.search || url.hash || url.username || url.password || /[/?#]$/.test(text)) return 'a listen URL is scheme://ip:port and nothing else';
   return null;
