@@ -28,7 +28,10 @@ interface Subject {
 
 function fill(template: string, who: Subject, what: string): Text {
   const out: (string | Slot)[] = [];
-  for (const p of templatePieces(template).pieces) {
+  const { pieces, unknown } = templatePieces(template);
+  // validate reports these with their place; a manifest built by hand must not lose text
+  if (unknown.length) throw new SrvctlError('manifest', `render.${what}: unknown placeholder ${unknown[0]}`);
+  for (const p of pieces) {
     if (typeof p === 'string') out.push(p);
     else {
       const v = who.vars[p.placeholder];

@@ -138,7 +138,7 @@ describe('srvctl, end to end on the embedded default', () => {
     const r = await srvctl(['sync', manifest, '--yes', '--no-verify', '--member', 'node1']);
     assert.equal(r.code, 0);
     assert.match(r.stderr, /warning: --no-verify/);
-    assert.match(r.stdout, /name: node1/);
+    assert.match(r.stdout, /name: "?node1/);
     assert.doesNotMatch(r.stdout, /node2/);
   });
 
