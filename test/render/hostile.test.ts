@@ -207,6 +207,40 @@ describe('renders of hostile values: executed, sourced and parsed, nothing injec
     }
   });
 
+  it('hostile data-dir and discovery URL (render: and discoveryUrl) reach etcd exactly through flags and env', async () => {
+    // placeholders such as {PRIVATE_IPV4} are validate's business (unknown placeholder)
+    const values = CORPUS.filter((v) => !/\{[A-Za-z0-9]*\}/.test(v));
+    const manifests = values.map((v) => {
+      const m = withToken('t');
+      m.bootstrap = 'discovery';
+      m.discoveryUrl = `http://127.0.0.1:4001/v2/keys/d/${v}`;
+      m.render = { certDir: '/etc/ssl/etcd', dataDir: `/var/lib/${v}` };
+      return m;
+    });
+    const flagsFile = join(dir, 'paths.flags.sh');
+    writeFileSync(flagsFile, manifests.map((m) => renderMember(m, m.members[0]!, 'flags').text).join('\n'));
+    const out = join(dir, 'paths.argv');
+    rmSync(out, { force: true });
+    const r = await run('bash', [flagsFile], { cwd: dir, env: { PATH: `${dir}:/usr/bin:/bin`, ARGV_OUT: out } });
+    assert.equal(r.code, 0, r.stderr);
+    const records = readFileSync(out, 'utf8').split('\u0001\u0000').slice(0, -1).map((rec) => rec.split('\u0000').slice(0, -1));
+    assert.equal(records.length, values.length);
+    records.forEach((argv, i) => {
+      assert.ok(argv.includes(`--data-dir=/var/lib/${values[i]}`), JSON.stringify(argv));
+      assert.ok(argv.includes(`--discovery=http://127.0.0.1:4001/v2/keys/d/${values[i]}`), JSON.stringify(argv));
+    });
+    const files = manifests.map((m, i) => {
+      const f = join(dir, `paths${i}.env`);
+      writeFileSync(f, renderMember(m, m.members[0]!, 'env').text);
+      return f;
+    });
+    const script = files.map((f) => `( set -a; . '${f}'; printf '%s\\000%s\\000' "$ETCD_DATA_DIR" "$ETCD_DISCOVERY" )`).join('\n');
+    const sourced = await run('sh', ['-c', script], { cwd: dir, env: { PATH: '/usr/bin:/bin' } });
+    assert.equal(sourced.code, 0, sourced.stderr);
+    assert.deepEqual(sourced.stdout.split('\u0000').slice(0, -1), values.flatMap((v) => [`/var/lib/${v}`, `http://127.0.0.1:4001/v2/keys/d/${v}`]));
+    assert.equal(existsSync(join(dir, PWN)), false);
+  });
+
   it('a manifest file name with newlines and shell syntax reaches no output raw', async () => {
     const evil = `/srv/x\nETCD_NAME=evil\n$(touch ${PWN});'\n.yaml`;
     for (const format of FORMATS) {
