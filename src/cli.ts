@@ -40,7 +40,7 @@ program
   .exitOverride()
   .configureOutput({ outputError: (str, write) => write(str) });
 
-const formatOption = () => new Option('-f, --format <format>', 'cloud-config | env | etcd-yaml | flags | clc | static').default('cloud-config');
+const formatOption = () => new Option('-f, --format <format>', 'cloud-config (default) | env | etcd-yaml | flags | clc | ignition | static');
 
 program
   .command('validate')
@@ -153,7 +153,7 @@ program
   .argument('<file>', 'cluster manifest')
   .addOption(formatOption())
   .option('--member <name>', 'one member only')
-  .option('--shared', 'one document for every member, using $private_ipv4')
+  .option('--shared', 'one document for every member, where the consumer fills in the address (cloud-config: $private_ipv4; clc: {PRIVATE_IPV4})')
   .option('--out <dir>', 'write one file per member into DIR')
   .action(async (file: string, opts, cmd: Command) => {
     const { render } = await import('./commands/render.js');

@@ -19,7 +19,8 @@ export interface SyncFlags extends RenderFlags, EtcdFlags, AdoptFlags {
 
 /** sync: parse → the core's pipeline → print. */
 export async function sync(ctx: Context, file: string, flags: SyncFlags): Promise<number> {
-  const format = parseFormat(flags.format);
+  // undefined when not asked for: the core then treats cloud-config as a default it may skip
+  const format = flags.format === undefined ? undefined : parseFormat(flags.format);
   const printer = new ReportPrinter(ctx, 'sync', ctx.err);
   const confirm = async (r: Parameters<typeof printer.flush>[0]) => {
     printer.flush(r);

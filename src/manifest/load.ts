@@ -4,6 +4,7 @@ import { applyMemberDefaults } from './defaults.js';
 import { SourceMap } from './positions.js';
 import { schemaIssues } from './schema.js';
 import { interpret } from './semantics.js';
+import { interpretRenderKeys } from './render-keys.js';
 import type { Finding, Manifest } from './types.js';
 
 export interface ManifestResult {
@@ -48,7 +49,8 @@ export function parseManifest(file: string, text: string): ManifestResult {
   }
   if (findings.some((f) => f.severity === 'error')) return { findings: sortFindings(findings) };
   const { manifest, findings: semantic } = interpret(file, applyMemberDefaults(data), src);
-  const all = sortFindings([...findings, ...semantic]);
+  const rendering = interpretRenderKeys(data, manifest, src);
+  const all = sortFindings([...findings, ...semantic, ...rendering]);
   return all.some((f) => f.severity === 'error') ? { findings: all } : { manifest, findings: all };
 }
 

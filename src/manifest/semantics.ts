@@ -52,7 +52,7 @@ export function interpret(file: string, raw: Raw, src: SourceMap): { manifest: M
     options.path = resolve(dirname(file), providerRaw.path ?? `${zone}.zone`);
   }
 
-  if (version === '3.4' && !tls) {
+  if (version === '3.4' && !tls && (raw.bootstrap ?? 'srv') === 'srv') {
     error(
       ['etcd', 'version'],
       'etcd 3.4 reads only _etcd-server-ssl SRV records (a bug never fixed in 3.4, etcd-io/etcd#11321): a plain-http cluster cannot bootstrap from DNS on 3.4; set etcd.tls: true or use 3.5+',

@@ -36,6 +36,26 @@ export interface ProviderConfig {
   options: Record<string, unknown>;
 }
 
+/** How members find each other at bootstrap (manifest `bootstrap:`). */
+export type BootstrapMode = 'srv' | 'static' | 'discovery';
+
+/**
+ * The manifest's `render:` block as written: templates with {name}, {host}, {ipv4}, {ipv6},
+ * {clientPort}, {peerPort}, {scheme} (and {certDir} in file paths), filled per member by src/render.
+ */
+export interface RenderKeys {
+  listenClientUrls?: string[];
+  listenPeerUrls?: string[];
+  dataDir?: string;
+  certDir: string;
+  certFile?: string;
+  keyFile?: string;
+  trustedCaFile?: string;
+  peerCertFile?: string;
+  peerKeyFile?: string;
+  peerTrustedCaFile?: string;
+}
+
 export interface Manifest {
   file: string;
   cluster: string;
@@ -53,6 +73,11 @@ export interface Manifest {
   };
   provider: ProviderConfig;
   members: Member[];
+  /** default srv; optional so hand-built manifests (tests) need not spell it */
+  bootstrap?: BootstrapMode;
+  /** with bootstrap: discovery */
+  discoveryUrl?: string;
+  render?: RenderKeys;
   verify: {
     nameservers: HostPort[];
     timeoutMs: number;

@@ -41,7 +41,17 @@ export async function reconcile(req: ReconcileRequest, deps: ReconcileDeps): Pro
     const { manifest, warnings } = requireManifest(req.file, await deps.readText(req.file));
     report.manifest = manifest;
     report.warnings.push(...warnings.map(formatFinding));
-    const docs: Rendered[] | undefined = req.mode === 'sync' ? renderMembers(manifest, req.format ?? 'cloud-config', req.member) : undefined;
+    // A format the operator named that cannot express the manifest stops sync here, before
+    // any write; the default format (cloud-config) only costs the config, with a warning.
+    let docs: Rendered[] | undefined;
+    if (req.mode === 'sync') {
+      try {
+        docs = renderMembers(manifest, req.format ?? 'cloud-config', req.member);
+      } catch (e) {
+        if (req.format !== undefined || !isSrvctlError(e) || e.code !== 'usage') throw e;
+        report.warnings.push(`no config will be emitted: ${e.message}; pass --format`);
+      }
+    }
     done('load');
 
     // 2. read the provider.

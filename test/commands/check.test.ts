@@ -177,7 +177,7 @@ describe('srvctl sync predicts what etcd does with the records it would write', 
       const forced = await srvctl(['sync', join(dir, 'cluster.yaml'), '--yes', '--force']);
       assert.equal(forced.code, 0);
       assert.match(forced.stderr, /warning: --force/);
-      assert.match(forced.stdout, /discovery-srv: coreos\.example\.com/);
+      assert.match(forced.stdout, /discovery-srv: "?coreos\.example\.com/);
     } finally {
       await cleanup();
     }

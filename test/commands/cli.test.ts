@@ -138,7 +138,7 @@ describe('srvctl, end to end on the embedded default', () => {
     const r = await srvctl(['sync', manifest, '--yes', '--no-verify', '--member', 'node1']);
     assert.equal(r.code, 0);
     assert.match(r.stderr, /warning: --no-verify/);
-    assert.match(r.stdout, /name: node1/);
+    assert.match(r.stdout, /name: "?node1/);
     assert.doesNotMatch(r.stdout, /node2/);
   });
 
@@ -180,14 +180,14 @@ describe('srvctl, end to end on the embedded default', () => {
   });
 
   it('render writes one file per member atomically with --out, in every format', async () => {
-    for (const format of ['cloud-config', 'env', 'etcd-yaml', 'flags', 'clc', 'static']) {
+    for (const format of ['cloud-config', 'env', 'etcd-yaml', 'flags', 'clc', 'ignition', 'static']) {
       const out = join(dir, `out-${format}`);
       const r = await srvctl(['render', manifest, '--format', format, '--out', out]);
       assert.equal(r.code, 0, r.stderr);
       assert.deepEqual(readdirSync(out).filter((f) => !f.startsWith('.')).length, 3, format);
     }
     const stat = readFileSync(join(dir, 'out-static', 'node1.yaml'), 'utf8');
-    assert.match(stat, /initial-cluster: node1=http:\/\/node1\.coreos\.example\.com:2380,node2=http:\/\/node2\.coreos\.example\.com:2380,node3=http:\/\/node3\.coreos\.example\.com:2380/);
+    assert.match(stat, /initial-cluster: "?node1=http:\/\/node1\.coreos\.example\.com:2380,node2=http:\/\/node2\.coreos\.example\.com:2380,node3=http:\/\/node3\.coreos\.example\.com:2380/);
     assert.doesNotMatch(stat, /discovery-srv/);
   });
 

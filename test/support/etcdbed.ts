@@ -181,6 +181,19 @@ export class EtcdBed {
     this.launch(spec, ['netns', 'exec', this.ns, this.bin.etcd, ...(how.configFile ? ['--config-file', how.configFile] : [])], env, logFile, cwd);
   }
 
+  /**
+   * Starts one member by a command line run inside the namespace, exactly as an operator
+   * would run a rendered config (`sh -c '. env; exec etcd'`, a flags script); the command
+   * must exec etcd so that stopping it by PID stops etcd.
+   */
+  startCommand(spec: MemberSpec, argv: string[]): void {
+    const cwd = join(this.dir, `member-${spec.name}`);
+    mkdirSync(cwd, { recursive: true });
+    const logFile = join(this.dir, `${spec.name}.log`);
+    closeSync(openSync(logFile, 'w'));
+    this.launch(spec, ['netns', 'exec', this.ns, ...argv], { PATH: process.env.PATH ?? '/usr/bin:/bin' }, logFile, cwd);
+  }
+
   /** The last lines each member logged, for failure messages. */
   logs(lines = 6): string {
     return this.members.map((m) => `--- ${m.spec.name}${m.exited ? ` (exited ${m.code})` : ''}\n${readFileSync(m.logFile, 'utf8').split('\n').slice(-lines).join('\n')}`).join('\n');
