@@ -22,7 +22,7 @@ describe('dual-stack members: the prediction compares the address etcd\'s bootst
   it('a global AAAA beside the A: found in SRV by IPv4, then refused by the bootstrap check (IPv6 compared)', () => {
     const p = predict(['10.0.0.1', '2001:db8::1']);
     assert.equal(p.outcome, 'exits');
-    assert.equal(p.error, '--initial-cluster has node1=https://node1.example.test:2380 but missing from --initial-advertise-peer-urls=https://10.0.0.1:2380 (["https://10.0.0.1:2380"] != ["https://[2001:db8::1]:2380"])');
+    assert.equal(p.error, '--initial-cluster has node1=https://node1.example.test:2380 but missing from --initial-advertise-peer-urls=https://10.0.0.1:2380 (resolved urls: "https://10.0.0.1:2380" != "https://[2001:db8::1]:2380")');
   });
 
   it('a ULA AAAA sorts after IPv4: the member starts', () => {
