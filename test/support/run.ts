@@ -9,6 +9,12 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
 export const CLI = join(ROOT, 'dist/bundle/cli.js');
 export const FIXTURES = join(ROOT, 'fixtures');
 
+/** The environment a child runs in: no colour, whatever the CI around the tests forces. */
+function plainEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const { FORCE_COLOR: _forced, ...rest } = process.env;
+  return { ...rest, NO_COLOR: '1', ...extra };
+}
+
 export interface RunResult {
   code: number;
   stdout: string;
@@ -25,7 +31,7 @@ export function run(cmd: string, args: string[], opts: { cwd?: string; env?: Rec
     const child = execFile(
       cmd,
       args,
-      { cwd: opts.cwd, env: { ...process.env, NO_COLOR: '1', ...opts.env }, timeout: opts.timeoutMs ?? 60_000, maxBuffer: 64 * 1024 * 1024 },
+      { cwd: opts.cwd, env: plainEnv(opts.env), timeout: opts.timeoutMs ?? 60_000, maxBuffer: 64 * 1024 * 1024 },
       (err, stdout, stderr) => {
         const e = err as (Error & { code?: number | string }) | null;
         if (e?.code === 'ENOENT') {
@@ -50,7 +56,7 @@ export async function scratch(...fixtures: string[]): Promise<{ dir: string; cle
 /** Starts a long-running process and waits until `ready` matches its stderr. */
 export function startProcess(cmd: string, args: string[], ready: RegExp, opts: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<{ child: ChildProcess; output: () => string }> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(cmd, args, { env: { ...process.env, NO_COLOR: '1', ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { env: plainEnv(opts.env), stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
