@@ -1,5 +1,5 @@
 import { parseSrvRdata, recordKey, sortRecords, type Rec } from '../records/record.js';
-import { classifyOwnership, isMarker, markerFor } from '../records/ownership.js';
+import { classifyOwnership, coOwnable, isMarker, markerFor } from '../records/ownership.js';
 import type { Change, Conflict, Plan } from './plan.js';
 
 /** Records that are "the same record, changed" share an identity: an SRV its target, A/AAAA their name. */
@@ -45,6 +45,12 @@ export function diff(desired: readonly Rec[], actual: readonly Rec[], owner: str
     const foreignSame = foreignByKey.get(recordKey(d));
     if (foreignSame) {
       const other = otherOwners.get(foreignSame);
+      if (coOwnable(foreignSame, other, owner)) {
+        // A host two clusters list: add this owner's marker beside the other's, change nothing else.
+        kept.push(d);
+        unchanged.push(foreignSame);
+        continue;
+      }
       conflicts.push({
         record: foreignSame,
         owner: other,
@@ -72,7 +78,7 @@ export function diff(desired: readonly Rec[], actual: readonly Rec[], owner: str
 
   // Foreign records in an RRset srvctl manages change what etcd computes: say so.
   const managedRRsets = new Set(desired.map((r) => `${r.name}\t${r.type}`));
-  const reported = new Set(conflicts.map((c) => c.record));
+  const reported = new Set([...conflicts.map((c) => c.record), ...unchanged]); // co-owned records are no conflict
   for (const r of sortRecords(foreign)) {
     if (reported.has(r) || !managedRRsets.has(`${r.name}\t${r.type}`)) continue;
     const other = otherOwners.get(r);
