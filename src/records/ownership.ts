@@ -11,7 +11,7 @@ import { parseTxtRdata, rec, txtRdata, type Rec } from './record.js';
  * where digest is the first 16 hex digits of sha256("<TYPE> <rdata>"). The digest keeps
  * the marker under 255 octets for any record, and a TTL change leaves the marker alone.
  *
- * With a marker secret, the marker written ends in ",srvctl/mac=<32 hex>": an HMAC-SHA256
+ * With a marker secret, the marker written ends in ",srvctl/mac=<24 hex>": an HMAC-SHA256
  * under the secret over the owner, the name and the TYPE:digest, so a marker cannot be
  * made by someone who can write TXT records but does not hold the secret, nor copied to
  * another name. The diff only ever sees markers without the mac (see
@@ -25,7 +25,7 @@ export interface Marker {
   mac?: string;
 }
 
-const MARKER_RE = /^heritage=srvctl,srvctl\/owner=([a-z0-9-]+),srvctl\/rr=([A-Z0-9]+):([0-9a-f]{16})(?:,srvctl\/mac=([0-9a-f]{32}))?$/;
+const MARKER_RE = /^heritage=srvctl,srvctl\/owner=([a-z0-9-]+),srvctl\/rr=([A-Z0-9]+):([0-9a-f]{16})(?:,srvctl\/mac=([0-9a-f]{24}))?$/;
 
 /** Types two clusters may own together: a host listed by both keeps its address while either wants it. */
 const SHAREABLE = new Set(['A', 'AAAA']);
@@ -38,8 +38,8 @@ function markerText(m: Marker): string {
   return `heritage=srvctl,srvctl/owner=${m.owner},srvctl/rr=${m.type}:${m.digest}${m.mac ? `,srvctl/mac=${m.mac}` : ''}`;
 }
 
-export function markerFor(r: Rec, owner: string): Rec {
-  return rec(r.name, 'TXT', r.ttl, txtRdata([markerText({ owner, type: r.type, digest: recordDigest(r) })]));
+export function markerFor(r: Rec, owner: string, mac?: string): Rec {
+  return rec(r.name, 'TXT', r.ttl, txtRdata([markerText({ owner, type: r.type, digest: recordDigest(r), ...(mac ? { mac } : {}) })]));
 }
 
 export function parseMarker(r: Rec): Marker | null {
@@ -55,7 +55,7 @@ export function isMarker(r: Rec): boolean {
 
 /** The mac of a marker at `name`: what only a holder of the secret can compute. */
 export function markerMac(secret: Buffer, owner: string, name: string, type: string, digest: string): string {
-  return createHmac('sha256', secret).update(`srvctl-marker-v1\n${owner}\n${name}\n${type}:${digest}`).digest('hex').slice(0, 32);
+  return createHmac('sha256', secret).update(`srvctl-marker-v1\n${owner}\n${name}\n${type}:${digest}`).digest('hex').slice(0, 24);
 }
 
 /** A marker record as written with the secret. */
