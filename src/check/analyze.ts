@@ -5,6 +5,8 @@ import { predictMember, type MemberInput, type MemberPrediction } from '../predi
 import type { AddressLookup, DnsView, SrvLookup } from '../predict/dnsview.js';
 import { serverNamesRead, srvName } from '../records/desired.js';
 import { parseSrvRdata, type SrvData } from '../records/record.js';
+import type { DecodedRec } from '../dns/codec.js';
+import { RESOLVER } from '../predict/discovery.js';
 import type { Gathered, NsResult } from './gather.js';
 
 export interface CheckOptions {
@@ -82,12 +84,21 @@ export function viewFrom(g: Gathered, ns: string): DnsView {
   const srv = new Map<string, SrvLookup>();
   for (const [name, byNs] of g.srv) {
     const recs = srvRecordsOf(byNs.get(ns), name);
-    srv.set(name, recs ? { ok: true, records: byPriority(recs) } : { ok: false, error: 'no such host' });
+    if (compressesSrvTargets(byNs.get(ns))) srv.set(name, { ok: false, error: GO_CANNOT_UNMARSHAL(g.domain) });
+    else srv.set(name, recs ? { ok: true, records: byPriority(recs) } : { ok: false, error: 'no such host' });
   }
   const hosts = new Map<string, AddressLookup>();
   for (const [host, byNs] of g.hosts) hosts.set(host, addressLookup(byNs.get(ns) ?? byNs.get('resolver'), host));
   return { srv, hosts };
 }
+
+/**
+ * An SRV answer whose target came with a compression pointer (RFC 2782 forbids it): Go's
+ * resolver, so etcd and etcdctl, rejects the whole message. Go reports it for the domain
+ * LookupSRV was given, not for the _service._proto name.
+ */
+const compressesSrvTargets = (r: NsResult | undefined): boolean => !!r?.ok && r.answers.some((x) => x.type === 'SRV' && (x as DecodedRec).compressedTarget === true);
+const GO_CANNOT_UNMARSHAL = (domain: string) => `lookup ${domain} on ${RESOLVER}: cannot unmarshal DNS message`;
 
 const key = (recs: SrvData[] | null) => (recs ? recs.map((r) => `${r.priority} ${r.weight} ${r.port} ${r.target}`).sort().join('|') : 'none');
 
@@ -116,6 +127,7 @@ export function analyze(g: Gathered, opts: CheckOptions): CheckReport {
     for (const [ns, r] of byNs) {
       if (!r.ok) add({ severity: 'error', code: 'nameserver', nameserver: ns, record: name, message: `${ns}: ${name} SRV: ${r.error}` });
       else if (r.rcode !== 'NOERROR' && r.rcode !== 'NXDOMAIN') add({ severity: 'error', code: 'nameserver', nameserver: ns, record: name, message: `${ns}: ${name} SRV: answered ${r.rcode}` });
+      if (compressesSrvTargets(r)) add({ severity: 'error', code: 'srv-compressed', nameserver: ns, record: name, message: `${ns}: ${name} SRV: the answer compresses SRV targets (RFC 2782 forbids it); etcd and etcdctl reject it: "cannot unmarshal DNS message"` });
     }
     const answers = new Map([...byNs].map(([ns, r]) => [ns, key(srvRecordsOf(r, name))]));
     if (new Set(answers.values()).size > 1) {

@@ -1,23 +1,42 @@
-import dns2 from 'dns2';
-import { fqdn, normalizeName } from '../records/name.js';
-import { canonicalIPv6, parseSrvRdata, parseTxtRdata, txtRdata, type Rec } from '../records/record.js';
+import { labelsToName, nameToLabels, normalizeName } from '../records/name.js';
+import type { Rec } from '../records/record.js';
+import { COMPRESSIBLE, labelsWire, rdataToWire, readName, wireToRdata } from './rdata.js';
+import { TYPE, typeName } from './types.js';
 
-/* dns2's typings do not cover its resource shapes; this file is the only place that sees them. */
-/* eslint-disable @typescript-eslint/no-explicit-any */
-const { Packet } = dns2 as any;
-
-export const TYPE: Record<string, number> = { A: 1, NS: 2, CNAME: 5, SOA: 6, PTR: 12, MX: 15, TXT: 16, AAAA: 28, SRV: 33, OPT: 41, AXFR: 252, ANY: 255, CAA: 257 };
-const TYPE_NAME: Record<number, string> = Object.fromEntries(Object.entries(TYPE).map(([k, v]) => [v, k]));
-export const typeName = (code: number): string => TYPE_NAME[code] ?? `TYPE${code}`;
-
-export const RCODE: Record<string, number> = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5, YXDOMAIN: 6, YXRRSET: 7, NXRRSET: 8, NOTAUTH: 9, NOTZONE: 10 };
-const RCODE_NAME: Record<number, string> = Object.fromEntries(Object.entries(RCODE).map(([k, v]) => [v, k]));
-export const rcodeName = (code: number): string => RCODE_NAME[code] ?? `RCODE${code}`;
+/**
+ * srvctl's DNS message codec: a linear, byte-level encoder and decoder (RFC 1035 §4).
+ * Compression is used only for owner names and the names inside rdata of RFC 1035's own
+ * types (RFC 3597 §4); an SRV target is never compressed (RFC 2782), because Go's parser —
+ * etcd's and etcdctl's — rejects the whole message when it is ("cannot unmarshal DNS
+ * message"). The decoder reads compression anywhere but marks where it was used.
+ */
+export { RCODE, TYPE, typeName, rcodeName } from './types.js';
 
 export interface Question {
   name: string; // normalized
   type: number;
   class: number;
+  /** the name exactly as it came on the wire (case kept), in presentation form */
+  wireName?: string;
+}
+
+/** A decoded record: the Rec, and what the wire said about it beyond that. */
+export interface DecodedRec extends Rec {
+  /**
+   * A name in the rdata came with a compression pointer where the type's RFC forbids it
+   * (the SRV target: Go's resolver, so etcd, rejects the whole message).
+   */
+  compressedTarget?: true;
+}
+
+export interface Edns {
+  /** UDP payload size the sender advertised */
+  size: number;
+  version: number;
+  /** DNSSEC OK (RFC 3225) */
+  do: boolean;
+  /** upper 8 bits of the rcode */
+  extendedRcode: number;
 }
 
 export interface Message {
@@ -34,129 +53,308 @@ export interface Message {
   additional: Rec[];
   /** EDNS UDP payload size the sender advertised, if it sent an OPT record */
   ednsSize?: number;
-  /** records dns2 could not decode */
+  /** the OPT record's fields (decoder), or the OPT to send (encoder) */
+  edns?: Edns;
+  /** what could not be decoded; decoding stops at the first such problem */
   errors: string[];
+  /** structural problems a server answers with FORMERR (two OPTs, OPT outside additional) */
+  formErrors?: string[];
 }
 
-/** Rec from a decoded dns2 resource; null for OPT and types srvctl cannot present. */
-function resourceToRec(r: any): Rec | null {
-  const name = normalizeName(r.name ?? '');
-  const type = typeName(r.type);
-  let rdata: string;
-  switch (type) {
-    case 'A':
-      rdata = r.address;
-      break;
-    case 'AAAA':
-      rdata = canonicalIPv6(r.address);
-      break;
-    case 'SRV':
-      rdata = `${r.priority} ${r.weight} ${r.port} ${fqdn(normalizeName(r.target))}`;
-      break;
-    case 'CNAME':
-    case 'PTR':
-      rdata = fqdn(normalizeName(r.domain));
-      break;
-    case 'NS':
-      rdata = fqdn(normalizeName(r.ns));
-      break;
-    case 'MX':
-      rdata = `${r.priority} ${fqdn(normalizeName(r.exchange))}`;
-      break;
-    case 'TXT':
-      rdata = txtRdata(r.data as string[]);
-      break;
-    case 'SOA':
-      rdata = `${fqdn(normalizeName(r.primary))} ${fqdn(normalizeName(r.admin))} ${r.serial} ${r.refresh} ${r.retry} ${r.expiration} ${r.minimum}`;
-      break;
-    case 'OPT':
-      return null;
-    default:
-      rdata = Buffer.isBuffer(r.data) ? `\\# ${r.data.length} ${r.data.toString('hex')}` : '';
-  }
-  return { name, type, ttl: r.ttl, rdata };
-}
-
-/** dns2 resource for a Rec of a type the embedded server serves; null otherwise. */
-export function recToResource(r: Rec): any {
-  const base = { name: r.name, type: TYPE[r.type], class: 1, ttl: r.ttl };
-  const f = r.rdata.split(' ');
-  switch (r.type) {
-    case 'A':
-    case 'AAAA':
-      return { ...base, address: r.rdata };
-    case 'SRV': {
-      const s = parseSrvRdata(r.rdata)!;
-      return { ...base, priority: s.priority, weight: s.weight, port: s.port, target: s.target };
-    }
-    case 'CNAME':
-    case 'PTR':
-      return { ...base, domain: normalizeName(r.rdata) };
-    case 'NS':
-      return { ...base, ns: normalizeName(r.rdata) };
-    case 'MX':
-      return { ...base, priority: Number(f[0]), exchange: normalizeName(f[1]!) };
-    case 'TXT':
-      // dns2 corrupts strings over 255 octets, so split them here (RFC 1035 character-strings).
-      return { ...base, data: parseTxtRdata(r.rdata).flatMap(splitCharacterString) };
-    case 'SOA':
-      return { ...base, primary: normalizeName(f[0]!), admin: normalizeName(f[1]!), serial: +f[2]!, refresh: +f[3]!, retry: +f[4]!, expiration: +f[5]!, minimum: +f[6]! };
-    default:
-      return null;
-  }
-}
-
-function splitCharacterString(s: string): Buffer[] {
-  const bytes = Buffer.from(s, 'utf8');
-  if (bytes.length === 0) return [bytes];
-  const out: Buffer[] = [];
-  for (let i = 0; i < bytes.length; i += 255) out.push(bytes.subarray(i, i + 255));
-  return out;
-}
-
-export function encodeQuery(id: number, name: string, type: number, opts: { rd: boolean; ednsSize?: number }): Buffer {
-  const p = new Packet();
-  p.header = { id, qr: 0, opcode: 0, rd: opts.rd ? 1 : 0 };
-  p.questions = [{ name: normalizeName(name), type, class: 1 }];
-  if (opts.ednsSize) p.additionals = [Packet.Resource.EDNS([], { udpPayloadSize: opts.ednsSize })];
-  return p.toBuffer();
-}
+const HEADER = 12;
 
 /** Decodes a message; throws only when not even the header can be read. */
 export function decodeMessage(buf: Buffer): Message {
-  const p = Packet.parse(buf);
-  const opt = p.additionals.find((r: any) => r && r.type === TYPE.OPT);
-  const recs = (list: any[]) => list.map(resourceToRec).filter((r): r is Rec => r !== null);
-  return {
-    id: p.header.id,
-    qr: !!p.header.qr,
-    opcode: p.header.opcode,
-    aa: !!p.header.aa,
-    tc: !!p.header.tc,
-    rd: !!p.header.rd,
-    rcode: p.header.rcode,
-    questions: p.questions.map((q: any) => ({ name: normalizeName(q.name ?? ''), type: q.type, class: q.class })),
-    answers: recs(p.answers),
-    authority: recs(p.authorities),
-    additional: recs(p.additionals),
-    ednsSize: opt ? Math.max(512, opt.class) : undefined,
-    errors: p.errors.map((e: Error) => e.message),
+  if (buf.length < HEADER) throw new Error(`message is ${buf.length} octets, shorter than a header`);
+  const flags = buf.readUInt16BE(2);
+  const msg: Message = {
+    id: buf.readUInt16BE(0),
+    qr: (flags & 0x8000) !== 0,
+    opcode: (flags >> 11) & 0xf,
+    aa: (flags & 0x0400) !== 0,
+    tc: (flags & 0x0200) !== 0,
+    rd: (flags & 0x0100) !== 0,
+    rcode: flags & 0xf,
+    questions: [],
+    answers: [],
+    authority: [],
+    additional: [],
+    errors: [],
   };
+  const counts = [buf.readUInt16BE(4), buf.readUInt16BE(6), buf.readUInt16BE(8), buf.readUInt16BE(10)];
+  let off = HEADER;
+  const formErrors: string[] = [];
+  try {
+    for (let i = 0; i < counts[0]!; i++) {
+      const n = readName(buf, off);
+      if (n.end + 4 > buf.length) throw new Error('question runs past the end of the message');
+      const wireName = labelsToName(n.labels);
+      msg.questions.push({ name: normalizeName(wireName), type: buf.readUInt16BE(n.end), class: buf.readUInt16BE(n.end + 2), wireName });
+      off = n.end + 4;
+    }
+    const sections = [msg.answers, msg.authority, msg.additional];
+    for (let s = 0; s < 3; s++) {
+      for (let i = 0; i < counts[s + 1]!; i++) {
+        const owner = readName(buf, off);
+        const p = owner.end;
+        if (p + 10 > buf.length) throw new Error('record header runs past the end of the message');
+        const type = buf.readUInt16BE(p);
+        const klass = buf.readUInt16BE(p + 2);
+        const ttl = buf.readUInt32BE(p + 4);
+        const rdlen = buf.readUInt16BE(p + 8);
+        const rdOff = p + 10;
+        if (rdOff + rdlen > buf.length) throw new Error('rdata runs past the end of the message');
+        off = rdOff + rdlen;
+        if (type === TYPE.OPT) {
+          if (s !== 2) formErrors.push('OPT record outside the additional section');
+          else if (msg.edns) formErrors.push('more than one OPT record');
+          else if (owner.labels.length !== 0) formErrors.push('OPT record owner is not the root');
+          else {
+            msg.edns = { size: klass, version: (ttl >>> 16) & 0xff, do: (ttl & 0x8000) !== 0, extendedRcode: ttl >>> 24 };
+            msg.ednsSize = Math.max(512, klass);
+            msg.rcode |= msg.edns.extendedRcode << 4;
+          }
+          continue;
+        }
+        const tname = typeName(type);
+        const { rdata, compressed } = wireToRdata(tname, buf, rdOff, rdlen);
+        const rec: DecodedRec = { name: normalizeName(labelsToName(owner.labels)), type: tname, ttl, rdata };
+        if (compressed && !COMPRESSIBLE.has(tname)) rec.compressedTarget = true;
+        sections[s]!.push(rec);
+      }
+    }
+    if (off < buf.length) formErrors.push(`${buf.length - off} octets after the last record`);
+  } catch (e) {
+    msg.errors.push((e as Error).message);
+  }
+  if (formErrors.length) msg.formErrors = formErrors;
+  return msg;
 }
 
 /** A reply to build: a Message without the parts only a decoder fills in (QR is always set). */
 export type ResponseSpec = Omit<Message, 'qr' | 'errors'>;
 
-export function encodeResponse(s: ResponseSpec): Buffer {
-  const p = new Packet();
-  p.header = { id: s.id, qr: 1, opcode: s.opcode, aa: s.aa ? 1 : 0, tc: s.tc ? 1 : 0, rd: s.rd ? 1 : 0, ra: 0, rcode: s.rcode };
-  p.questions = s.questions.map((q) => ({ name: q.name, type: q.type, class: q.class }));
-  const res = (list: Rec[]) => list.map(recToResource).filter((r) => r !== null);
-  p.answers = res(s.answers);
-  p.authorities = res(s.authority);
-  p.additionals = res(s.additional);
-  if (s.ednsSize) p.additionals.push(Packet.Resource.EDNS([], { udpPayloadSize: s.ednsSize }));
-  return p.toBuffer();
+/**
+ * One message being written: a single buffer grown by doubling, and a compression table
+ * from name suffix (its lower-case wire form) to offset. Linear in the message size.
+ */
+export class MessageWriter {
+  buf: Buffer;
+  pos = 0;
+  private readonly table = new Map<string, number>();
+
+  constructor(size = 512) {
+    this.buf = Buffer.allocUnsafe(size);
+  }
+
+  ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
+  }
+
+  u8(v: number): void {
+    this.ensure(1);
+    this.buf[this.pos++] = v;
+  }
+
+  u16(v: number): void {
+    this.ensure(2);
+    this.buf.writeUInt16BE(v, this.pos);
+    this.pos += 2;
+  }
+
+  u32(v: number): void {
+    this.ensure(4);
+    this.buf.writeUInt32BE(v >>> 0, this.pos);
+    this.pos += 4;
+  }
+
+  bytes(b: Uint8Array): void {
+    this.ensure(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+  }
+
+  /**
+   * A name from its uncompressed wire form. Every suffix written is remembered (so later
+   * names may point at it); a pointer is written only when `compress` allows.
+   */
+  name(wire: Uint8Array, compress: boolean): void {
+    const key = lowerKey(wire);
+    let o = 0;
+    while (wire[o] !== 0) {
+      const suffix = o === 0 ? key : key.slice(o);
+      const at = this.table.get(suffix);
+      if (compress && at !== undefined) {
+        this.u16(0xc000 | at);
+        return;
+      }
+      if (at === undefined && this.pos < 0x4000) this.table.set(suffix, this.pos);
+      const len = wire[o]!;
+      this.bytes(wire.subarray(o, o + 1 + len));
+      o += 1 + len;
+    }
+    this.u8(0);
+  }
+
+  done(): Buffer {
+    return this.buf.subarray(0, this.pos);
+  }
+}
+
+function lowerKey(wire: Uint8Array): string {
+  let s = '';
+  for (const b of wire) s += String.fromCharCode(b >= 0x41 && b <= 0x5a ? b | 0x20 : b);
+  return s;
+}
+
+/** Wire forms of names and rdata, kept per string and per record: the zone's are reused by every answer. */
+const nameCache = new Map<string, Buffer>();
+const rdataCache = new WeakMap<object, Buffer>();
+
+export function nameWire(name: string): Buffer {
+  let w = nameCache.get(name);
+  if (!w) {
+    w = labelsWire(nameToLabels(name));
+    if (nameCache.size > 200_000) nameCache.clear();
+    nameCache.set(name, w);
+  }
+  return w;
+}
+
+/** Wire rdata of a record (uncompressed), cached per record object. */
+export function recordRdataWire(r: Rec): Buffer {
+  let w = rdataCache.get(r);
+  if (!w) {
+    w = rdataToWire(r.type, r.rdata);
+    rdataCache.set(r, w);
+  }
+  return w;
+}
+
+/** Writes rdata, compressing the names of the types RFC 3597 §4 allows. */
+function writeRdata(w: MessageWriter, type: string, rd: Buffer): void {
+  const lenAt = w.pos;
+  w.u16(0);
+  const start = w.pos;
+  if (COMPRESSIBLE.has(type) && (type === 'NS' || type === 'CNAME' || type === 'PTR' || type === 'MX' || type === 'SOA')) {
+    let o = 0;
+    if (type === 'MX') {
+      w.bytes(rd.subarray(0, 2));
+      o = 2;
+    }
+    const names = type === 'SOA' ? 2 : 1;
+    for (let k = 0; k < names; k++) {
+      const end = nameEnd(rd, o);
+      w.name(rd.subarray(o, end), true);
+      o = end;
+    }
+    w.bytes(rd.subarray(o));
+  } else if (type === 'SRV') {
+    // The target is remembered for later owner names (the additional A/AAAA) but never a pointer.
+    w.bytes(rd.subarray(0, 6));
+    w.name(rd.subarray(6), false);
+  } else {
+    w.bytes(rd);
+  }
+  w.buf.writeUInt16BE(w.pos - start, lenAt);
+}
+
+function nameEnd(wire: Uint8Array, o: number): number {
+  while (wire[o] !== 0) o += 1 + wire[o]!;
+  return o + 1;
+}
+
+function writeRecord(w: MessageWriter, r: Rec): void {
+  const type = TYPE[r.type] ?? Number(/^TYPE(\d+)$/.exec(r.type)?.[1] ?? NaN);
+  if (!Number.isInteger(type)) throw new Error(`unknown record type ${r.type}`);
+  w.name(nameWire(r.name), true);
+  w.u16(type);
+  w.u16(1);
+  w.u32(r.ttl);
+  writeRdata(w, r.type, recordRdataWire(r));
+}
+
+function writeOpt(w: MessageWriter, edns: Edns): void {
+  w.u8(0);
+  w.u16(TYPE.OPT!);
+  w.u16(Math.max(512, edns.size));
+  w.u32(((edns.extendedRcode & 0xff) << 24) | ((edns.version & 0xff) << 16) | (edns.do ? 0x8000 : 0));
+  w.u16(0);
+}
+
+export interface EncodeOptions {
+  /** stop adding records past this size and set TC (UDP); the header and question always fit */
+  maxSize?: number;
+}
+
+/**
+ * Encodes a response. With `maxSize`, records that do not fit are left out: a whole
+ * answer/authority that does not fit sets TC (RFC 2181 §9); additional records that do not
+ * fit are only dropped (RFC 2181 §9 allows it without TC).
+ */
+export function encodeResponse(s: ResponseSpec, opts: EncodeOptions = {}): Buffer {
+  const w = new MessageWriter(512);
+  const edns = s.edns ?? (s.ednsSize ? { size: s.ednsSize, version: 0, do: false, extendedRcode: 0 } : undefined);
+  const rcode = s.rcode;
+  if (edns) edns.extendedRcode = rcode >> 4;
+  const header = (tc: boolean, an: number, ns: number, ar: number) => {
+    w.buf.writeUInt16BE(s.id, 0);
+    w.buf.writeUInt16BE(0x8000 | ((s.opcode & 0xf) << 11) | (s.aa ? 0x0400 : 0) | (tc ? 0x0200 : 0) | (s.rd ? 0x0100 : 0) | (rcode & 0xf), 2);
+    w.buf.writeUInt16BE(s.questions.length, 4);
+    w.buf.writeUInt16BE(an, 6);
+    w.buf.writeUInt16BE(ns, 8);
+    w.buf.writeUInt16BE(ar, 10);
+  };
+  w.ensure(HEADER);
+  w.pos = HEADER;
+  for (const q of s.questions) {
+    // The question's case as it came (0x20 bits), unless the caller changed the name itself.
+    const asked = q.wireName !== undefined && normalizeName(q.wireName) === q.name ? q.wireName : q.name;
+    w.name(nameWire(asked), true);
+    w.u16(q.type);
+    w.u16(q.class);
+  }
+  const optSize = edns ? 11 : 0;
+  const max = opts.maxSize ?? Infinity;
+  const counts = [0, 0, 0];
+  let tc = s.tc;
+  const sections = [s.answers, s.authority, s.additional];
+  outer: for (let k = 0; k < 3; k++) {
+    for (const r of sections[k]!) {
+      const before = w.pos;
+      writeRecord(w, r);
+      if (w.pos + optSize > max) {
+        // Rolled back, and nothing after it writes a name, so no table entry points past here.
+        w.pos = before;
+        if (k < 2) tc = true;
+        break outer;
+      }
+      counts[k]!++;
+    }
+  }
+  if (edns) writeOpt(w, edns);
+  header(tc, counts[0]!, counts[1]!, counts[2]! + (edns ? 1 : 0));
+  return Buffer.from(w.done());
+}
+
+export function encodeQuery(id: number, name: string, type: number, opts: { rd: boolean; ednsSize?: number; do?: boolean }): Buffer {
+  const w = new MessageWriter(64 + name.length);
+  w.ensure(HEADER);
+  w.buf.fill(0, 0, HEADER);
+  w.buf.writeUInt16BE(id, 0);
+  w.buf.writeUInt16BE(opts.rd ? 0x0100 : 0, 2);
+  w.buf.writeUInt16BE(1, 4);
+  w.buf.writeUInt16BE(opts.ednsSize ? 1 : 0, 10);
+  w.pos = HEADER;
+  // The name goes out as given (case kept), so a caller may randomise case (0x20 bits).
+  w.name(labelsWire(nameToLabels(name.trim())), false);
+  w.u16(type);
+  w.u16(1);
+  if (opts.ednsSize) writeOpt(w, { size: opts.ednsSize, version: 0, do: opts.do ?? false, extendedRcode: 0 });
+  return Buffer.from(w.done());
 }
 
 /** A header-only reply (FORMERR for garbage that still has an ID). */

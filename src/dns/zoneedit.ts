@@ -46,14 +46,21 @@ export function editZone(text: string, origin: string, remove: readonly Rec[], a
   const drop = new Set<number>();
   const prefix = new Map<number, string>();
   let previousKeptOwner: string | undefined;
+  let previousKeptTtl: number | undefined;
   zone.entries.forEach((e, i) => {
     if (dropped.has(i)) {
       for (let l = e.firstLine; l <= e.lastLine; l++) drop.add(l);
       return;
     }
+    // An entry that inherited its TTL from a removed line ("last stated TTL") must now state it.
+    if (e.ttlInherited && previousKeptTtl !== e.record.ttl) {
+      const l = e.ttlAt.line - 1;
+      lines[l] = `${lines[l]!.slice(0, e.ttlAt.col - 1)}${e.record.ttl} ${lines[l]!.slice(e.ttlAt.col - 1)}`;
+    }
     // An entry that inherited its owner from a removed line must now name it.
     if (!e.ownerExplicit && previousKeptOwner !== e.record.name) prefix.set(e.firstLine, fqdn(e.record.name));
     previousKeptOwner = e.record.name;
+    previousKeptTtl = e.record.ttl;
   });
 
   const { line, col, text: serialText } = soa.serialAt;
@@ -61,14 +68,16 @@ export function editZone(text: string, origin: string, remove: readonly Rec[], a
   const serial = nextSerial(Number(serialText), now);
   lines[line - 1] = serialLine.slice(0, col - 1) + String(serial) + serialLine.slice(col - 1 + serialText.length);
 
+  // The file's line ending is kept: CRLF files stay CRLF, new lines included.
+  const cr = text.includes('\r\n') ? '\r' : '';
   const out: string[] = [];
   lines.forEach((l, i) => {
     if (drop.has(i)) return;
     out.push(prefix.has(i) ? `${prefix.get(i)}${l}` : l);
   });
-  while (out.length > 0 && out[out.length - 1] === '') out.pop();
+  while (out.length > 0 && (out[out.length - 1] === '' || out[out.length - 1] === '\r')) out.pop();
   // Appended grouped by name, each record before the TXT markers at that name.
   const ordered = [...add].sort((a, b) => a.name.localeCompare(b.name) || Number(a.type === 'TXT') - Number(b.type === 'TXT') || a.type.localeCompare(b.type));
-  for (const r of ordered) out.push(recordText(r));
+  for (const r of ordered) out.push(`${recordText(r)}${cr}`);
   return `${out.join('\n')}\n`;
 }

@@ -1,6 +1,7 @@
-import { isIPv4, isIPv6 } from 'node:net';
 import { normalizeName } from '../records/name.js';
-import { canonicalIPv6, txtRdata, type Rec } from '../records/record.js';
+import { unescapeOctets, type PresentationWord, type Rec } from '../records/record.js';
+import { canonicalRdata as canonicalRdataOf, RdataError, readsPresentation } from './rdata.js';
+import { typeName, typeNumber } from './types.js';
 
 /**
  * RFC 1035 §5 master files: $ORIGIN, $TTL, "@", relative names, omitted owner and TTL,
@@ -14,6 +15,10 @@ export interface ZoneEntry {
   lastLine: number;
   /** the owner was written on this entry (not inherited from the line before) */
   ownerExplicit: boolean;
+  /** no TTL written and no $TTL in force: the TTL came from the line before (RFC 1035 §5.1) */
+  ttlInherited: boolean;
+  /** where a TTL would be written (1-based line and column of the first field after the owner) */
+  ttlAt: { line: number; col: number };
   /** SOA only: where the serial is written (1-based line and column) */
   serialAt?: { line: number; col: number; text: string };
 }
@@ -122,7 +127,7 @@ function ttlSeconds(s: string): number {
 
 function absolute(name: string, origin: string, at: Token): string {
   if (name === '@') return origin;
-  if (name.endsWith('.') && !name.endsWith('\\.')) return normalizeName(name);
+  if (/(^|[^\\])(\\\\)*\.$/.test(name)) return normalizeName(name);
   if (origin === '' && at) return normalizeName(name);
   return normalizeName(origin ? `${name}.${origin}` : name);
 }
@@ -161,6 +166,7 @@ export function parseZone(text: string, origin: string, defaultTtl?: number): Pa
       owner = absolute(first.text, currentOrigin, first);
       i = 1;
     }
+    const afterOwner = toks[i];
     let ttl: number | undefined;
     for (let k = 0; k < 2 && i < toks.length; k++) {
       const t = toks[i]!.text.toUpperCase();
@@ -177,8 +183,13 @@ export function parseZone(text: string, origin: string, defaultTtl?: number): Pa
       const at = typeTok ?? toks[toks.length - 1]!;
       throw new ZoneParseError(at.line, at.col, `expected a record type, found ${typeTok ? `"${typeTok.text}"` : 'end of line'}`);
     }
-    const type = typeTok.text.toUpperCase();
+    const code = typeNumber(typeTok.text);
+    if (code === undefined) throw new ZoneParseError(typeTok.line, typeTok.col, `unknown record type ${typeTok.text} (write TYPEnnn with RFC 3597 rdata "\\# <length> <hex>")`);
+    // TYPE1 is A (RFC 3597 §5): one spelling per type.
+    const type = typeName(code);
     const rdataToks = toks.slice(i + 1);
+    // RFC 1035 §5.1: without $TTL, a record with no TTL takes the last stated one.
+    const ttlInherited = ttl === undefined && ttlDefault === undefined && !(type === 'SOA' && rdataToks[6]);
     if (ttl === undefined) ttl = type === 'SOA' && ttlDefault === undefined && rdataToks[6] ? ttlSeconds(rdataToks[6].text) : ttlDefault ?? lastTtl;
     if (ttl === undefined) throw new ZoneParseError(typeTok.line, typeTok.col, 'no TTL on this record and no $TTL before it');
     lastTtl = ttl;
@@ -190,62 +201,28 @@ export function parseZone(text: string, origin: string, defaultTtl?: number): Pa
       firstLine: ll.firstLine,
       lastLine: ll.lastLine,
       ownerExplicit: !ll.startsWithBlank,
+      ttlInherited,
+      ttlAt: { line: afterOwner!.line, col: afterOwner!.col },
       serialAt: serial ? { line: serial.line, col: serial.col, text: serial.text } : undefined,
     });
   }
   return { origin: normalizeName(origin), entries, records: entries.map((e) => e.record) };
 }
 
-function need(toks: Token[], n: number, type: string, at: Token): void {
-  if (toks.length !== n) throw new ZoneParseError(at.line, at.col, `${type} needs ${n} rdata field(s), found ${toks.length}`);
-}
-
-function num(t: Token, max: number, what: string): number {
-  if (!/^\d+$/.test(t.text) || Number(t.text) > max) throw new ZoneParseError(t.line, t.col, `${what} must be a number from 0 to ${max}, found "${t.text}"`);
-  return Number(t.text);
-}
-
-function nameField(t: Token, origin: string): string {
-  const n = absolute(t.text, origin, t);
-  return n === '' ? '.' : `${n}.`;
-}
-
-/** rdata in srvctl's canonical presentation form (see records/record.ts). */
+/**
+ * rdata in srvctl's canonical presentation form (see records/record.ts and dns/rdata.ts):
+ * typed for the types srvctl reasons about, RFC 3597 `\# len hex` for every other type it
+ * can read; a known type whose own form srvctl cannot read (LOC, APL…) is kept as written.
+ */
 function canonicalRdata(type: string, toks: Token[], origin: string, at: Token): string {
-  switch (type) {
-    case 'A':
-      need(toks, 1, type, at);
-      if (!isIPv4(toks[0]!.text)) throw new ZoneParseError(toks[0]!.line, toks[0]!.col, `"${toks[0]!.text}" is not an IPv4 address`);
-      return toks[0]!.text;
-    case 'AAAA':
-      need(toks, 1, type, at);
-      if (!isIPv6(toks[0]!.text)) throw new ZoneParseError(toks[0]!.line, toks[0]!.col, `"${toks[0]!.text}" is not an IPv6 address`);
-      return canonicalIPv6(toks[0]!.text);
-    case 'SRV':
-      need(toks, 4, type, at);
-      return `${num(toks[0]!, 65535, 'priority')} ${num(toks[1]!, 65535, 'weight')} ${num(toks[2]!, 65535, 'port')} ${nameField(toks[3]!, origin)}`;
-    case 'CNAME':
-    case 'NS':
-    case 'PTR':
-      need(toks, 1, type, at);
-      return nameField(toks[0]!, origin);
-    case 'MX':
-      need(toks, 2, type, at);
-      return `${num(toks[0]!, 65535, 'preference')} ${nameField(toks[1]!, origin)}`;
-    case 'SOA': {
-      need(toks, 7, type, at);
-      const nums = toks.slice(2).map((t) => {
-        if (!isTtl(t.text)) throw new ZoneParseError(t.line, t.col, `SOA field must be a number, found "${t.text}"`);
-        return ttlSeconds(t.text);
-      });
-      return `${nameField(toks[0]!, origin)} ${nameField(toks[1]!, origin)} ${nums.join(' ')}`;
-    }
-    case 'TXT':
-    case 'SPF':
-      if (toks.length === 0) throw new ZoneParseError(at.line, at.col, `${type} needs at least one string`);
-      return txtRdata(toks.map((t) => t.text.replace(/\\(\d{3}|.)/g, (_, e: string) => (e.length === 3 ? String.fromCharCode(+e) : e))));
-    default:
-      // Kept as written: srvctl never rewrites records of types it does not manage.
-      return toks.map((t) => (t.quoted ? `"${t.text}"` : t.text)).join(' ');
+  const words: PresentationWord[] = toks.map((t) => ({ text: t.text, quoted: t.quoted, octets: unescapeOctets(t.text) }));
+  if (!readsPresentation(type) && !(toks[0] && !toks[0].quoted && toks[0].text === '\\#')) {
+    return toks.map((t) => (t.quoted ? `"${t.text}"` : t.text)).join(' ');
+  }
+  try {
+    return canonicalRdataOf(type, words, origin);
+  } catch (e) {
+    const t = e instanceof RdataError && e.word >= 0 ? toks[e.word] ?? at : at;
+    throw new ZoneParseError(t.line, t.col, (e as Error).message);
   }
 }

@@ -97,7 +97,8 @@ function updateNodeMap(
 ): string | undefined {
   const name = `_${service}._tcp.${input.domain}`;
   const lookup = srvAt(input.view, name);
-  if (!lookup.ok) return noSuchHost(name);
+  // Any other failure (a message Go cannot parse) is already etcd's own text.
+  if (!lookup.ok) return lookup.error === 'no such host' ? noSuchHost(name) : lookup.error;
   if (lookup.records.length === 0) return noSuchHost(name);
   let err: string | undefined;
   for (const srv of lookup.records) {

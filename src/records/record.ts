@@ -44,19 +44,114 @@ export function addressRdata(type: 'A' | 'AAAA', address: string): string {
   return canonicalIPv6(address);
 }
 
-/** TXT rdata as quoted character-strings, each at most 255 octets. */
-export function txtRdata(strings: readonly string[]): string {
-  return strings.map((s) => `"${s.replace(/(["\\])/g, '\\$1')}"`).join(' ');
+/**
+ * TXT rdata is a sequence of character-strings, each up to 255 octets. Its canonical
+ * presentation form: every string quoted, `"` and `\` escaped with a backslash, every
+ * octet outside 0x20–0x7E written `\DDD`. So TXT is octets, not UTF-8, and a JS string
+ * never holds a raw byte >= 0x80.
+ */
+export function txtRdataFromOctets(strings: readonly Uint8Array[]): string {
+  return strings.map(characterStringText).join(' ');
 }
 
-export function parseTxtRdata(rdata: string): string[] {
-  const out: string[] = [];
-  const re = /"((?:[^"\\]|\\.)*)"|(\S+)/g;
-  for (let m = re.exec(rdata); m; m = re.exec(rdata)) {
-    const raw = m[1] ?? m[2] ?? '';
-    out.push(raw.replace(/\\(\d{3}|.)/g, (_, e: string) => (e.length === 3 ? String.fromCharCode(+e) : e)));
+/** One character-string, quoted, in canonical presentation form. */
+export function characterStringText(s: Uint8Array): string {
+  let out = '"';
+  for (const b of s) {
+    if (b < 0x20 || b > 0x7e) out += `\\${String(b).padStart(3, '0')}`;
+    else if (b === 0x22 || b === 0x5c) out += `\\${String.fromCharCode(b)}`;
+    else out += String.fromCharCode(b);
+  }
+  return `${out}"`;
+}
+
+/**
+ * The character-strings of TXT rdata as octets. Accepts any master-file spelling (quoted or
+ * bare words, `\X`, `\DDD`, characters outside ASCII as their UTF-8 octets); a string
+ * longer than 255 octets is split, as it must be on the wire.
+ */
+export function txtOctets(rdata: string): Buffer[] {
+  const out: Buffer[] = [];
+  for (const word of presentationWords(rdata)) {
+    const b = word.octets;
+    if (b.length === 0) out.push(b);
+    for (let i = 0; i < b.length; i += 255) out.push(b.subarray(i, i + 255));
   }
   return out;
+}
+
+/** TXT rdata from text strings (each taken as its UTF-8 octets). */
+export function txtRdata(strings: readonly string[]): string {
+  return txtRdataFromOctets(strings.map((s) => Buffer.from(s, 'utf8')));
+}
+
+/** TXT strings as text (octets read as UTF-8): for ASCII content such as srvctl's markers; use txtOctets to be exact. */
+export function parseTxtRdata(rdata: string): string[] {
+  const out: string[] = [];
+  for (const w of presentationWords(rdata)) out.push(w.octets.toString('utf8'));
+  return out;
+}
+
+export interface PresentationWord {
+  /** the word as written, escapes kept, quotes removed */
+  text: string;
+  quoted: boolean;
+  /** the octets it stands for (escapes resolved, non-ASCII as UTF-8) */
+  octets: Buffer;
+}
+
+/** Splits presentation-form rdata into words: quoted strings or runs of non-blanks. */
+export function presentationWords(rdata: string): PresentationWord[] {
+  const out: PresentationWord[] = [];
+  let i = 0;
+  const n = rdata.length;
+  while (i < n) {
+    const c = rdata[i]!;
+    if (c === ' ' || c === '\t' || c === '\n' || c === '\r') {
+      i++;
+      continue;
+    }
+    const quoted = c === '"';
+    let j = quoted ? i + 1 : i;
+    while (j < n) {
+      const d = rdata[j]!;
+      if (d === '\\') {
+        j += 2;
+        continue;
+      }
+      if (quoted ? d === '"' : d === ' ' || d === '\t' || d === '\n' || d === '\r') break;
+      j++;
+    }
+    const text = rdata.slice(quoted ? i + 1 : i, Math.min(j, n));
+    out.push({ text, quoted, octets: unescapeOctets(text) });
+    i = quoted ? j + 1 : j;
+  }
+  return out;
+}
+
+/** Master-file escapes (`\X`, `\DDD`) resolved to octets; other characters as UTF-8. */
+export function unescapeOctets(text: string): Buffer {
+  if (!/[\\\u0080-\uffff]/.test(text)) return Buffer.from(text, 'latin1');
+  const out: number[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x5c && i + 1 < text.length) {
+      const ddd = text.slice(i + 1, i + 4);
+      if (/^\d{3}$/.test(ddd) && Number(ddd) <= 255) {
+        out.push(Number(ddd));
+        i += 3;
+        continue;
+      }
+      i++;
+    }
+    const cp = text.codePointAt(i)!;
+    if (cp < 0x80) out.push(cp);
+    else {
+      for (const b of Buffer.from(String.fromCodePoint(cp), 'utf8')) out.push(b);
+      if (cp > 0xffff) i++;
+    }
+  }
+  return Buffer.from(out);
 }
 
 export function rec(name: string, type: string, ttl: number, rdata: string): Rec {

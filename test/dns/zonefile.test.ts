@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { nextSerial } from '../../src/dns/serial.js';
 import { editZone, skeletonZone, ZoneEditConflict } from '../../src/dns/zoneedit.js';
 import { parseZone, ZoneParseError } from '../../src/dns/zonefile.js';
-import { rec, recordText } from '../../src/records/record.js';
+import { labelsToName, nameToLabels } from '../../src/records/name.js';
+import { rec, recordText, txtOctets, txtRdataFromOctets } from '../../src/records/record.js';
 import { FIXTURES, run } from '../support/run.js';
 
 const hand = readFileSync(join(FIXTURES, 'example.com.hand.zone'), 'utf8');
@@ -100,5 +101,64 @@ describe('zone files', () => {
     assert.equal(nextSerial(2026112701, now), 2026112702);
     assert.equal(nextSerial(2020010100, now), 2026112700);
     assert.equal(nextSerial(2 ** 32 - 1, now), 1);
+  });
+
+  it('keeps the meaning of records that inherited the last stated TTL from a deleted line (RFC 1035 5.1)', async () => {
+    const text = '@ 3600 IN SOA a. b. 7 2 3 4 5\n@ 3600 IN NS ns.example.net.\nnode1 60 IN A 10.0.0.1\nnode2 IN A 10.0.0.2\n  IN TXT "x"\nnode3 IN A 10.0.0.3\n';
+    const before = parseZone(text, 'example.com').records.filter((r) => r.name !== 'node1.example.com');
+    const out = editZone(text, 'example.com', [rec('node1.example.com', 'A', 60, '10.0.0.1')], [], now);
+    const after = parseZone(out, 'example.com').records;
+    assert.deepEqual(after.filter((r) => r.type !== 'SOA').map(recordText), before.filter((r) => r.type !== 'SOA').map(recordText));
+    assert.deepEqual(after.filter((r) => r.name.startsWith('node')).map((r) => r.ttl), [60, 60, 60]);
+    await checkzone(out);
+  });
+
+  it('keeps CRLF line endings, for the lines it writes too', () => {
+    const text = '$TTL 300\r\n@ IN SOA a. b. 7 2 3 4 5\r\n@ IN NS ns.example.net.\r\nnode1 IN A 10.0.0.1\r\n';
+    const out = editZone(text, 'example.com', [rec('node1.example.com', 'A', 300, '10.0.0.1')], [rec('node2.example.com', 'A', 300, '10.0.0.2')], now);
+    assert.equal(out.split('\n').filter((l) => l !== '' && !l.endsWith('\r')).length, 0, JSON.stringify(out));
+    assert.deepEqual(parseZone(out, 'example.com').records.map((r) => r.name), ['example.com', 'example.com', 'node2.example.com']);
+  });
+
+  it('reads escapes exactly and gives one canonical form per record: typed, or RFC 3597 for the rest', () => {
+    const z = parseZone(
+      [
+        '$ORIGIN example.com.',
+        '$TTL 300',
+        '@ IN SOA ns1 hostmaster 1 1h 600 1w 120',
+        'a\\.b IN A 10.0.0.1',
+        '\\200X IN A 10.0.0.2',
+        'Ünï IN A 10.0.0.3',
+        't IN TXT "a\\255b" "q\\"\\\\" plain "\\065"',
+        'h IN HINFO "PC" "Linux"',
+        'tl IN TLSA 3 1 1 ABCDEF01',
+        'sv IN SVCB 1 . alpn=h2,h3 port=8443',
+        'd IN DNAME target',
+        'x IN TYPE65000 \\# 3 ABCDEF',
+        'y IN TYPE1 \\# 4 0a000001',
+        'c IN CAA 0 issue "letsencrypt.org"',
+        's IN SRV 0 0 2380 n\\.1',
+      ].join('\n'),
+      'example.com',
+    );
+    const by = (name: string) => z.records.find((r) => r.name === name)!;
+    assert.equal(by('a\\.b.example.com').rdata, '10.0.0.1');
+    assert.ok(by('\\200x.example.com'), 'octet escapes kept, ASCII lower-cased');
+    assert.ok(by('\\195\\156n\\195\\175.example.com'), 'non-ASCII owner as its UTF-8 octets');
+    assert.equal(by('t.example.com').rdata, '"a\\255b" "q\\"\\\\" "plain" "A"');
+    assert.deepEqual(txtOctets(by('t.example.com').rdata).map((b) => [...b]), [[0x61, 0xff, 0x62], [0x71, 0x22, 0x5c], [...Buffer.from('plain')], [0x41]]);
+    assert.equal(by('h.example.com').type, 'HINFO');
+    assert.equal(by('h.example.com').rdata, '\\# 9 025043054c696e7578');
+    assert.equal(by('tl.example.com').rdata, '\\# 7 030101abcdef01');
+    assert.equal(by('sv.example.com').rdata, '\\# 19 000100000100060268320268330003000220fb');
+    assert.equal(by('d.example.com').rdata, '\\# 20 06746172676574076578616d706c6503636f6d00');
+    assert.equal(by('x.example.com').rdata, '\\# 3 abcdef');
+    assert.deepEqual([by('y.example.com').type, by('y.example.com').rdata], ['A', '10.0.0.1']);
+    assert.equal(by('c.example.com').rdata, '0 issue "letsencrypt.org"');
+    assert.equal(by('s.example.com').rdata, '0 0 2380 n\\.1.example.com.');
+    assert.deepEqual(nameToLabels('n\\.1.example.com.').map((b) => b.toString()), ['n.1', 'example', 'com']);
+    assert.equal(labelsToName([Buffer.from('A.b'), Buffer.from([0xff, 0x20])]), 'A\\.b.\\255\\032');
+    assert.equal(txtRdataFromOctets([Buffer.from([0, 0x22, 0x7e, 0x7f])]), '"\\000\\"~\\127"');
+    assert.throws(() => parseZone('$TTL 1\n@ IN SOA a. b. 1 2 3 4 5\nx IN BOGUS 1\n', 'example.com'), ZoneParseError);
   });
 });

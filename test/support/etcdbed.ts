@@ -3,7 +3,7 @@ import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writ
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Bind } from './bind.js';
-import { ROOT, run, stop } from './run.js';
+import { ROOT, run, startProcess, stop } from './run.js';
 
 /**
  * A network namespace with only loopback, BIND serving one zone on 127.0.0.1:53 inside it,
@@ -29,6 +29,8 @@ export class EtcdBed {
   readonly ns: string;
   readonly dir: string;
   private named?: Bind;
+  /** `srvctl serve` inside the namespace, when it serves the zone instead of BIND */
+  private srvctlServer?: ChildProcess;
   private members: { spec: MemberSpec; child: ChildProcess; logFile: string; exited: boolean; code: number | null }[] = [];
 
   constructor(tag: string) {
@@ -62,6 +64,35 @@ export class EtcdBed {
     await this.stopNamed();
     this.named = new Bind({ zone: DOMAIN, zoneText, port: 53, prefix: ['ip', 'netns', 'exec', this.ns], dir: this.dir });
     await this.named.start();
+  }
+
+  /**
+   * (Re)starts `srvctl serve` inside the namespace on 127.0.0.1:53 with this zone, in place
+   * of BIND: the embedded server proven with its real consumer.
+   */
+  async serveZoneWithSrvctl(zoneText: string): Promise<void> {
+    await this.stopNamed();
+    await this.stopSrvctlServer();
+    const file = join(this.dir, `${DOMAIN}.zone`);
+    writeFileSync(file, zoneText);
+    const started = await startProcess(
+      'ip',
+      ['netns', 'exec', this.ns, process.execPath, join(ROOT, 'dist/src/cli.js'), 'serve', file, '--origin', DOMAIN, '--listen', '127.0.0.1:53'],
+      /serving zone/,
+      { timeoutMs: 20_000 },
+    );
+    this.srvctlServer = started.child;
+  }
+
+  private async stopSrvctlServer(): Promise<void> {
+    const child = this.srvctlServer;
+    this.srvctlServer = undefined;
+    await stop(child, 3000);
+  }
+
+  /** etcdctl inside the namespace, finding the cluster through DNS (--discovery-srv). */
+  etcdctlDiscovery(args: string[]) {
+    return this.exec(['etcdctl', '--discovery-srv', DOMAIN, '--command-timeout=3s', '--dial-timeout=3s', ...args], 15_000);
   }
 
   startMembers(specs: MemberSpec[], token: string): void {
@@ -191,6 +222,7 @@ export class EtcdBed {
   async teardown(): Promise<void> {
     await this.stopMembers();
     await this.stopNamed();
+    await this.stopSrvctlServer();
     await run('ip', ['netns', 'del', this.ns]);
     rmSync(`/etc/netns/${this.ns}`, { recursive: true, force: true });
     rmSync(this.dir, { recursive: true, force: true });
