@@ -6,7 +6,7 @@ import { durationMs } from '../src/manifest/duration.js';
 import type { Change, Plan } from '../src/plan/plan.js';
 import { normalizeName } from '../src/records/name.js';
 import { markerFor, parseMarker, recordDigest } from '../src/records/ownership.js';
-import { canonicalIPv6, parseSrvRdata, parseTxtRdata, recordKey, txtRdata, type Rec } from '../src/records/record.js';
+import { canonicalIPv6, parseSrvRdata, recordKey, txtOctets, txtRdataFromOctets, type Rec } from '../src/records/record.js';
 import type { ApplyResult, Nameserver, Provider, ProviderContext } from './provider.js';
 import { cloudflareBudget } from './rate-budget.js';
 
@@ -88,7 +88,7 @@ function toRec(r: CfRecord): Rec {
       break;
     case 'TXT':
       // Written without quotes, TXT reads back quoted: one canonical form either way.
-      rdata = txtRdata(/^".*"$/.test(r.content ?? '') ? parseTxtRdata(r.content!) : [r.content ?? '']);
+      rdata = /^".*"$/.test(r.content ?? '') ? txtRdataFromOctets(txtOctets(r.content!)) : txtRdataFromOctets([Buffer.from(r.content ?? '', 'utf8')]);
       break;
     case 'AAAA':
       rdata = canonicalIPv6(String(r.content));

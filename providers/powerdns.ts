@@ -3,7 +3,7 @@ import { SrvctlError } from '../src/errors.js';
 import type { Manifest } from '../src/manifest/types.js';
 import type { Plan } from '../src/plan/plan.js';
 import { fqdn, isSubdomain, normalizeName } from '../src/records/name.js';
-import { canonicalIPv6, parseSrvRdata, rrsetKey, srvRdata, type Rec } from '../src/records/record.js';
+import { canonicalIPv6, parseSrvRdata, rrsetKey, srvRdata, txtOctets, txtRdataFromOctets, type Rec } from '../src/records/record.js';
 import type { ApplyResult, Nameserver, Provider, ProviderContext } from './provider.js';
 
 interface PdnsRecord {
@@ -23,43 +23,6 @@ interface PdnsZone {
   rrsets: PdnsRRset[];
 }
 
-/**
- * TXT content as PowerDNS holds it (master-file character-strings, where an octet may be
- * a `\DDD` escape or a raw UTF-8 character) → its octets, one Buffer per string.
- */
-function txtOctets(content: string): Buffer[] {
-  const out: Buffer[] = [];
-  const re = /"((?:[^"\\]|\\.)*)"|(\S+)/gs;
-  for (let m = re.exec(content); m; m = re.exec(content)) {
-    const raw = m[1] ?? m[2] ?? '';
-    const bytes: number[] = [];
-    for (let i = 0; i < raw.length; ) {
-      if (raw[i] === '\\' && /^\d{3}$/.test(raw.slice(i + 1, i + 4))) {
-        bytes.push(Number(raw.slice(i + 1, i + 4)));
-        i += 4;
-      } else {
-        const at = raw[i] === '\\' ? i + 1 : i;
-        const cp = raw.codePointAt(at)!;
-        bytes.push(...Buffer.from(String.fromCodePoint(cp), 'utf8'));
-        i = at + (cp > 0xffff ? 2 : 1);
-      }
-    }
-    out.push(Buffer.from(bytes));
-  }
-  return out;
-}
-
-function octetText(o: number): string {
-  if (o === 0x22 || o === 0x5c) return '\\' + String.fromCharCode(o);
-  if (o >= 0x20 && o <= 0x7e) return String.fromCharCode(o);
-  return '\\' + String(o).padStart(3, '0');
-}
-
-/** The house TXT form: quoted strings, `"` and `\` escaped, every octet outside 0x20–0x7E as `\DDD`. */
-function txtPresentation(strings: Buffer[]): string {
-  return strings.map((b) => '"' + [...b].map(octetText).join('') + '"').join(' ');
-}
-
 const TIMEOUT_MS = 10_000;
 
 /** PowerDNS content → srvctl's canonical rdata (and back: they are the same presentation form). */
@@ -72,7 +35,8 @@ function canonical(type: string, content: string): string {
     case 'AAAA':
       return canonicalIPv6(content);
     case 'TXT':
-      return txtPresentation(txtOctets(content));
+      // PowerDNS hands back the content as it was written (`\DDD` escapes or raw UTF-8): compare octets.
+      return txtRdataFromOctets(txtOctets(content));
     case 'CNAME':
     case 'NS':
       return fqdn(normalizeName(content));
