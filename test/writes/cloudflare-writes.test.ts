@@ -146,6 +146,26 @@ describe('writes: Cloudflare', function () {
     assert.equal(time.t.slept, before, 'no wait that could not end in success');
   });
 
+  it('with a marker secret the comment carries a mac; a comment claim without one is foreign and never deleted', async () => {
+    const secret = 'cloudflare-marker-secret-0123456789';
+    const withSecret = (members: number) => manifest(members, '  ownership: { secretEnv: MARKERS }\n');
+    const ctx = () => ({ ...time.ctx(), env: { CLOUDFLARE_API_TOKEN: TOKEN, MARKERS: secret } });
+    // Someone with DNS:Edit writes a foreign SRV at the cluster's name with a forged claim.
+    const forged = fake.seed(zoneId, { name: '_etcd-server._tcp.coreos.example.com', type: 'SRV', data: { priority: 0, weight: 0, port: 2380, target: 'other.example.net' }, comment: 'srvctl:prod-etcd' });
+    const { plan } = await syncInProcess(withSecret(3), ctx());
+    assert.ok(!plan.changes.some((c) => c.before && !c.marker), 'nothing foreign deleted or changed');
+    assert.ok(fake.records.some((r) => r.id === forged.id), 'the forged-claim record stays');
+    const mine = fake.records.filter((r) => r.id !== forged.id);
+    assert.equal(mine.length, 9);
+    assert.ok(mine.every((r) => /^srvctl:prod-etcd:[0-9a-f]{24}$/.test(r.comment ?? '')), 'every claim srvctl wrote has a mac');
+    assert.ok(mine.every((r) => (r.comment ?? '').length <= 100));
+    assert.deepEqual((await planInProcess(withSecret(3), ctx())).changes, [], 'its own claims verify');
+    // Without the secret, the forged claim would have made the foreign SRV srvctl's to delete.
+    fake.records = fake.records.filter((r) => r.id === forged.id);
+    const unsigned = await planInProcess(manifest(3), time.ctx());
+    assert.ok(unsigned.changes.some((c) => c.action === 'delete' && c.before?.rdata === '0 0 2380 other.example.net.'));
+  });
+
   it('a host two clusters list keeps its address; the second owner claims it with a TXT marker (the comment is taken)', async () => {
     const shared = (cluster: string, on: boolean) =>
       manifestFrom(
