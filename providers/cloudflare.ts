@@ -2,11 +2,14 @@ import { lookup } from 'node:dns/promises';
 import type CloudflareClient from 'cloudflare';
 import { SrvctlError } from '../src/errors.js';
 import type { Manifest } from '../src/manifest/types.js';
+import { durationMs } from '../src/manifest/duration.js';
 import type { Change, Plan } from '../src/plan/plan.js';
 import { normalizeName } from '../src/records/name.js';
-import { canonicalIPv6, parseSrvRdata, parseTxtRdata, recordKey, txtRdata, type Rec } from '../src/records/record.js';
+import { markerFor, parseMarker, recordDigest } from '../src/records/ownership.js';
+import { canonicalIPv6, parseSrvRdata, recordKey, txtOctets, txtRdataFromOctets, type Rec } from '../src/records/record.js';
 import type { ApplyResult, Nameserver, Provider, ProviderContext, PreflightResult } from './provider.js';
 import { namedSecret } from './secrets.js';
+import { cloudflareBudget } from './rate-budget.js';
 
 /* The SDK's record unions are wide; this file reads only the fields below. */
 interface CfRecord {
@@ -27,8 +30,50 @@ interface BatchBody {
 }
 
 const PER_PAGE = 5000;
-const MAX_RATE_WAIT_S = 60;
+const DEFAULT_MAX_RATE_WAIT_MS = 6 * 60_000;
+/** Cloudflare's block after too many requests, when a 429 does not say how long */
+const BLOCK_MS = 5 * 60_000;
 const READ_RETRIES = 3;
+
+/**
+ * Ownership on Cloudflare lives in the record's comment, not in a TXT marker beside it
+ * (a Free zone holds 200 records; markers would halve what fits):
+ *   srvctl:<cluster>            or, with a marker secret,   srvctl:<cluster>:<mac>
+ * at most 7 + 63 + 1 + 24 = 95 characters, under the Free plan's 100. Read, a claim is
+ * shown to the diff as the TXT marker it stands for; a marker the plan creates or deletes
+ * becomes a comment change. A TXT marker written by an older srvctl is migrated in one
+ * sync (deleted, its claim moved into the comment). Only a second owner of a shared
+ * address record, whose comment is taken, gets a real TXT marker.
+ */
+const CLAIM_RE = /^srvctl:([a-z0-9-]+)(?::([0-9a-f]{24}))?$/;
+
+function claimOf(r: CfRecord): { owner: string; mac?: string } | null {
+  const m = CLAIM_RE.exec(r.comment ?? '');
+  return m ? { owner: m[1]!, ...(m[2] ? { mac: m[2] } : {}) } : null;
+}
+
+function commentFor(marker: Rec): string {
+  const m = parseMarker(marker)!;
+  return `srvctl:${m.owner}${m.mac ? `:${m.mac}` : ''}`;
+}
+
+/** name, type and digest: what a marker names, and so which record a comment belongs to */
+function claimKey(name: string, type: string, digest: string): string {
+  return `${name}\t${type}\t${digest}`;
+}
+
+/** What a presented record stands for at Cloudflare. */
+interface Held {
+  cf: CfRecord;
+  /** record: the record itself; claim: the ownership in its comment; txt: a real TXT marker */
+  kind: 'record' | 'claim' | 'txt';
+}
+
+interface Op {
+  body: { kind: 'delete'; id: string } | { kind: 'patch'; id: string; fields: Record<string, unknown> } | { kind: 'post'; fields: Record<string, unknown> };
+  /** the plan changes this request carries out */
+  changes: Change[];
+}
 
 export const DEFAULT_BATCH = 200;
 
@@ -44,7 +89,7 @@ function toRec(r: CfRecord): Rec {
       break;
     case 'TXT':
       // Written without quotes, TXT reads back quoted: one canonical form either way.
-      rdata = txtRdata(/^".*"$/.test(r.content ?? '') ? parseTxtRdata(r.content!) : [r.content ?? '']);
+      rdata = /^".*"$/.test(r.content ?? '') ? txtRdataFromOctets(txtOctets(r.content!)) : txtRdataFromOctets([Buffer.from(r.content ?? '', 'utf8')]);
       break;
     case 'AAAA':
       rdata = canonicalIPv6(String(r.content));
@@ -61,8 +106,8 @@ function toRec(r: CfRecord): Rec {
 }
 
 /** The API fields for a record srvctl writes: SRV as data, never proxied, a comment naming the owner. */
-function fields(r: Rec, comment: string): Record<string, unknown> {
-  const base = { name: r.name, type: r.type, ttl: r.ttl, comment };
+function fields(r: Rec, comment?: string): Record<string, unknown> {
+  const base = { name: r.name, type: r.type, ttl: r.ttl, ...(comment !== undefined ? { comment } : {}) };
   if (r.type === 'SRV') {
     const s = parseSrvRdata(r.rdata)!;
     return { ...base, data: { priority: s.priority, weight: s.weight, port: s.port, target: s.target } };
@@ -75,8 +120,12 @@ class CloudflareProvider implements Provider {
   readonly type = 'cloudflare';
   readonly capabilities: Provider['capabilities'];
   readonly description: string;
-  /** recordKey → the API records holding it (ids for deletes and patches) */
-  private ids = new Map<string, CfRecord[]>();
+  /** presented recordKey → what it stands for at Cloudflare (ids for deletes and patches) */
+  private held = new Map<string, Held[]>();
+  /** every name read, and the records presented there (recordKey and TTL), for the re-read before each batch */
+  private readNames = new Set<string>();
+  private expected = new Map<string, number>();
+  private readonly sleep: (ms: number) => Promise<void>;
   /** the zone was read with this token in this run */
   zoneRead = false;
   requests = 0;
@@ -91,9 +140,26 @@ class CloudflareProvider implements Provider {
     private readonly batchSize: number,
     private readonly nameServers: string[],
     private readonly ctx: ProviderContext,
+    private readonly maxRateWaitMs: number = DEFAULT_MAX_RATE_WAIT_MS,
   ) {
     this.capabilities = { atomicApply: batchSize >= 1, comments: true, maxBatch: batchSize, minTtl: 60, preflightProvesWrite: false };
     this.description = `zone ${zone} at Cloudflare (${zoneId})`;
+    this.sleep = ctx.sleep ? (ms) => ctx.sleep!(ms) : (ms) => new Promise((r) => setTimeout(r, ms));
+  }
+
+  private waitedMs = 0;
+
+  /** Waits `ms` out of the run's rate-limit allowance, or fails with `why` when it would exceed it. */
+  private async rateWait(ms: number, why: string, what: string): Promise<void> {
+    if (this.waitedMs + ms > this.maxRateWaitMs) {
+      throw new SrvctlError(
+        'provider',
+        `${why}; srvctl waits at most ${Math.round(this.maxRateWaitMs / 1000)} s in all for rate limits (provider.maxRateWait), so ${what} was not done: try again in ${Math.ceil(ms / 1000)} s`,
+      );
+    }
+    this.ctx.debug(`${what}: ${why}; waiting ${Math.ceil(ms / 1000)} s`);
+    this.waitedMs += ms;
+    await this.sleep(ms);
   }
 
   private redact(s: string): string {
@@ -103,20 +169,19 @@ class CloudflareProvider implements Provider {
   /** One API call with srvctl's retry rules: 429 waits (bounded), reads retry 5xx/connection errors, writes never retry blindly. */
   async call<T>(what: string, write: boolean, fn: () => Promise<T>): Promise<T> {
     const { APIError, RateLimitError, APIConnectionError } = await import('cloudflare');
-    let waited = 0;
     for (let attempt = 0; ; attempt++) {
+      const own = cloudflareBudget.delay(this.ctx.now().getTime());
+      if (own > 0) await this.rateWait(own, `srvctl's own budget of 1,200 Cloudflare requests per 5 minutes is spent`, what);
+      cloudflareBudget.spend(this.ctx.now().getTime());
       this.requests++;
       try {
         return await fn();
       } catch (e) {
         if (e instanceof RateLimitError) {
-          const after = Math.max(1, Number(e.headers?.get?.('retry-after') ?? 1) || 1);
-          if (waited + after > MAX_RATE_WAIT_S) {
-            throw new SrvctlError('provider', `Cloudflare rate limit reached (1,200 requests per 5 minutes per user; it asked to retry after ${after} s): ${what} was not done; try again later`);
-          }
-          this.ctx.debug(`${what}: rate limited, waiting ${after} s as Cloudflare asks`);
-          waited += after;
-          await new Promise((r) => setTimeout(r, after * 1000));
+          // Cloudflare blocks a client for 5 minutes past its limit; retry-after says how long is left.
+          const header = Number(e.headers?.get?.('retry-after'));
+          const afterMs = header > 0 ? header * 1000 : BLOCK_MS;
+          await this.rateWait(afterMs, `Cloudflare rate limit reached (1,200 requests per 5 minutes per user; it asked to retry after ${Math.ceil(afterMs / 1000)} s)`, what);
           continue;
         }
         const transient = e instanceof APIConnectionError || (e instanceof APIError && typeof e.status === 'number' && e.status >= 500);
@@ -124,7 +189,7 @@ class CloudflareProvider implements Provider {
           if (write) throw new AmbiguousWrite(`${what}: ${this.describe(e)}`);
           if (attempt < READ_RETRIES) {
             this.ctx.debug(`${what}: ${this.describe(e)}; retrying`);
-            await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
+            await this.sleep(250 * 2 ** attempt);
             continue;
           }
         }
@@ -174,6 +239,48 @@ class CloudflareProvider implements Provider {
     return found.filter((r) => wanted.has(normalizeName(r.name)));
   }
 
+  /**
+   * The records as the diff sees them: each API record, a TXT marker for each ownership
+   * comment, and TXT markers written as records. An older srvctl's TXT marker, whose record
+   * has its comment free, is shown with an empty second string: the same marker to the
+   * ownership rules, a different record to the diff, which therefore plans to replace it by
+   * the comment form (the one-sync migration).
+   */
+  private present(records: CfRecord[]): { recs: Rec[]; held: Map<string, Held[]> } {
+    const recs: Rec[] = [];
+    const held = new Map<string, Held[]>();
+    const add = (r: Rec, h: Held) => {
+      recs.push(r);
+      held.set(recordKey(r), [...(held.get(recordKey(r)) ?? []), h]);
+    };
+    const claimed = new Map<string, CfRecord>();
+    for (const cf of records) {
+      const r = toRec(cf);
+      if (cf.type !== 'TXT' || !parseMarker(r)) claimed.set(claimKey(r.name, r.type, recordDigest(r)), cf);
+    }
+    for (const cf of records) {
+      const r = toRec(cf);
+      const m = cf.type === 'TXT' ? parseMarker(r) : null;
+      if (m) {
+        const target = claimed.get(claimKey(r.name, m.type, m.digest));
+        const slotOwner = target ? claimOf(target)?.owner : undefined;
+        const second = slotOwner !== undefined && slotOwner !== m.owner;
+        add(second ? r : { ...r, rdata: `${r.rdata} ""` }, { cf, kind: 'txt' });
+        continue;
+      }
+      add(r, { cf, kind: 'record' });
+      const claim = claimOf(cf);
+      if (claim) add(markerFor(r, claim.owner, claim.mac), { cf, kind: 'claim' });
+    }
+    return { recs, held };
+  }
+
+  private static state(recs: readonly Rec[]): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const r of recs) out.set(`${recordKey(r)}\t${r.ttl}`, (out.get(`${recordKey(r)}\t${r.ttl}`) ?? 0) + 1);
+    return out;
+  }
+
   async read(names: readonly string[]): Promise<Rec[]> {
     const records = await this.fetch(names);
     const proxied = records.filter((r) => (r.type === 'A' || r.type === 'AAAA') && r.proxied);
@@ -183,56 +290,167 @@ class CloudflareProvider implements Provider {
         `proxied address record(s) at managed hosts: ${proxied.map((r) => `${r.name} ${r.type} ${r.content}`).join(', ')}: etcd peers would connect to Cloudflare's edge, not to the member; make them DNS-only`,
       );
     }
-    for (const r of records) {
-      const k = recordKey(toRec(r));
-      this.ids.set(k, [...(this.ids.get(k) ?? []).filter((x) => x.id !== r.id), r]);
-    }
+    const { recs, held } = this.present(records);
+    for (const [k, h] of held) this.held.set(k, [...(this.held.get(k) ?? []).filter((x) => !h.some((y) => y.cf.id === x.cf.id && y.kind === x.kind)), ...h]);
+    for (const n of names) this.readNames.add(n);
+    // A name read again replaces what was known of it.
+    const again = new Set(names);
+    for (const k of [...this.expected.keys()]) if (again.has(k.slice(0, k.indexOf('\t')))) this.expected.delete(k);
+    for (const [k, n] of CloudflareProvider.state(recs)) this.expected.set(k, (this.expected.get(k) ?? 0) + n);
     this.ctx.debug(`read ${records.length} records at ${names.length} managed names`);
-    return records.map(toRec);
+    return recs;
   }
 
-  private idOf(r: Rec): string {
-    const hit = this.ids.get(recordKey(r))?.[0];
-    if (!hit) throw new SrvctlError('provider', `internal: no Cloudflare id known for ${r.name} ${r.type} ${r.rdata}; run srvctl again`);
-    return hit.id;
+  private heldOf(r: Rec, kind?: Held['kind']): Held {
+    const hit = this.held.get(recordKey(r))?.find((h) => !kind || h.kind === kind);
+    if (!hit) throw new SrvctlError('provider', `internal: no Cloudflare record known for ${r.name} ${r.type} ${r.rdata}; run srvctl again`);
+    return hit;
+  }
+
+  /** The API requests that carry out a plan, each with the changes it makes. */
+  private ops(plan: Plan): Op[] {
+    const comments = new Map<string, { comment: string; change: Change }>();
+    for (const c of plan.changes) {
+      if (!c.marker || !c.after) continue;
+      const m = parseMarker(c.after)!;
+      comments.set(claimKey(c.after.name, m.type, m.digest), { comment: commentFor(c.after), change: c });
+    }
+    const used = new Set<Change>();
+    const commentOf = (r: Rec) => {
+      const hit = comments.get(claimKey(r.name, r.type, recordDigest(r)));
+      if (hit) used.add(hit.change);
+      return hit;
+    };
+    const deletes: Op[] = [];
+    const patches = new Map<string, Op & { body: { kind: 'patch' } }>();
+    const posts: Op[] = [];
+    // The API wants a patch to name the record whole: `base` is the record as it is, for a patch that changes one field.
+    const patch = (id: string, f: Record<string, unknown>, c: Change, base?: CfRecord) => {
+      const p = patches.get(id);
+      if (p) {
+        Object.assign(p.body.fields, f);
+        p.changes.push(c);
+      } else patches.set(id, { body: { kind: 'patch', id, fields: { ...(base ? fields(toRec(base)) : {}), ...f } }, changes: [c] });
+    };
+    const deletedIds = new Set<string>();
+    for (const c of plan.changes.filter((x) => !x.marker)) {
+      if (c.action === 'delete') {
+        const id = this.heldOf(c.before!, 'record').cf.id;
+        deletedIds.add(id);
+        deletes.push({ body: { kind: 'delete', id }, changes: [c] });
+      } else {
+        const claim = commentOf(c.after!);
+        const f = fields(c.after!, claim?.comment);
+        const extra = claim ? [claim.change] : [];
+        if (c.action === 'update') for (const x of [c, ...extra]) patch(this.heldOf(c.before!, 'record').cf.id, f, x);
+        else posts.push({ body: { kind: 'post', fields: f }, changes: [c, ...extra] });
+      }
+    }
+    const clears = new Map<string, Change[]>();
+    for (const c of plan.changes.filter((x) => x.marker)) {
+      if (c.before) {
+        const h = this.heldOf(c.before);
+        if (h.kind === 'txt') {
+          if (c.action === 'delete') deletes.push({ body: { kind: 'delete', id: h.cf.id }, changes: [c] });
+          else if (!used.has(c)) patch(h.cf.id, { ttl: c.after!.ttl }, c, h.cf);
+          continue;
+        }
+        if (c.action === 'delete') {
+          if (deletedIds.has(h.cf.id)) deletes.find((d) => d.body.kind === 'delete' && d.body.id === h.cf.id)!.changes.push(c);
+          else clears.set(h.cf.id, [...(clears.get(h.cf.id) ?? []), c]);
+          continue;
+        }
+      }
+      if (!c.after || used.has(c)) continue;
+      // A claim on a record this plan does not write: its comment, or a TXT marker when the comment is another owner's.
+      const m = parseMarker(c.after)!;
+      const target = [...this.held.values()].flat().find((h) => h.kind === 'record' && normalizeName(h.cf.name) === c.after!.name && h.cf.type === m.type && recordDigest(toRec(h.cf)) === m.digest);
+      const owner = target ? claimOf(target.cf)?.owner : undefined;
+      if (target && (owner === undefined || owner === m.owner || clears.has(target.cf.id))) patch(target.cf.id, { comment: commentFor(c.after) }, c, target.cf);
+      else if (c.before && this.heldOf(c.before).kind === 'claim') continue; // a TTL-only change of a comment claim: nothing to send
+      else posts.push({ body: { kind: 'post', fields: fields(c.after) }, changes: [c] });
+    }
+    for (const [id, cs] of clears) {
+      const p = patches.get(id);
+      if (p && p.body.fields.comment !== undefined) p.changes.push(...cs);
+      else for (const c of cs) patch(id, { comment: '' }, c, this.heldOf(c.before!).cf);
+    }
+    return [...deletes, ...patches.values(), ...posts];
   }
 
   private chunks(plan: Plan): { body: BatchBody; changes: Change[] }[] {
-    const comment = `srvctl: owned by cluster ${this.owner}`;
-    const ordered = [...plan.changes.filter((c) => c.action === 'delete'), ...plan.changes.filter((c) => c.action === 'update'), ...plan.changes.filter((c) => c.action === 'create')];
+    const ops = this.ops(plan);
     const out: { body: BatchBody; changes: Change[] }[] = [];
-    for (let i = 0; i < ordered.length; i += this.batchSize) {
-      const part = ordered.slice(i, i + this.batchSize);
+    for (let i = 0; i < ops.length; i += this.batchSize) {
       const body: BatchBody = { deletes: [], patches: [], posts: [] };
-      for (const c of part) {
-        if (c.action === 'delete') body.deletes.push({ id: this.idOf(c.before!) });
-        else if (c.action === 'update') body.patches.push({ id: this.idOf(c.before!), ...fields(c.after!, comment) });
-        else body.posts.push(fields(c.after!, comment));
+      const changes: Change[] = [];
+      for (const op of ops.slice(i, i + this.batchSize)) {
+        if (op.body.kind === 'delete') body.deletes.push({ id: op.body.id });
+        else if (op.body.kind === 'patch') body.patches.push({ id: op.body.id, ...op.body.fields });
+        else body.posts.push(op.body.fields);
+        changes.push(...op.changes);
       }
-      out.push({ body, changes: part });
+      out.push({ body, changes });
     }
     return out;
   }
 
-  /** Did a chunk take effect? Read the names it touches again. */
-  private async effect(changes: Change[]): Promise<'applied' | 'untouched' | 'partial'> {
-    const names = [...new Set(changes.flatMap((c) => [c.before?.name, c.after?.name]).filter((n): n is string => !!n))];
-    const now = new Set((await this.fetch(names)).map((r) => recordKey(toRec(r))));
-    const after = changes.map((c) => (c.after ? now.has(recordKey(c.after)) : !now.has(recordKey(c.before!))));
-    const before = changes.map((c) => (c.before ? now.has(recordKey(c.before)) && (!c.after || recordKey(c.before) === recordKey(c.after) || !now.has(recordKey(c.after))) : !now.has(recordKey(c.after!))));
-    if (after.every(Boolean)) return 'applied';
-    if (before.every(Boolean)) return 'untouched';
+  /** The managed names as Cloudflare holds them now, in the diff's terms. */
+  private async current(): Promise<Map<string, number>> {
+    return CloudflareProvider.state(this.present(await this.fetch([...this.readNames])).recs);
+  }
+
+  private static same(a: Map<string, number>, b: Map<string, number>): boolean {
+    return a.size === b.size && [...a].every(([k, n]) => b.get(k) === n);
+  }
+
+  private static applyTo(state: Map<string, number>, changes: Change[]): Map<string, number> {
+    const next = new Map(state);
+    for (const c of changes) {
+      if (c.before) {
+        const k = `${recordKey(c.before)}\t${c.before.ttl}`;
+        const n = (next.get(k) ?? 0) - 1;
+        if (n > 0) next.set(k, n);
+        else next.delete(k);
+      }
+      if (c.after) {
+        const k = `${recordKey(c.after)}\t${c.after.ttl}`;
+        next.set(k, (next.get(k) ?? 0) + 1);
+      }
+    }
+    return next;
+  }
+
+  /** Did a chunk take effect? Read the managed names again. */
+  private async effect(before: Map<string, number>, changes: Change[]): Promise<'applied' | 'untouched' | 'partial'> {
+    const now = await this.current();
+    if (CloudflareProvider.same(now, CloudflareProvider.applyTo(before, changes))) return 'applied';
+    if (CloudflareProvider.same(now, before)) return 'untouched';
     return 'partial';
   }
 
+  /**
+   * Batches in order. Before each, the managed names are read again and compared with what
+   * the plan was made from (plus what earlier batches did): deletes and patches go by
+   * record id, so a record changed meanwhile must stop the apply rather than be clobbered.
+   */
   async apply(plan: Plan): Promise<ApplyResult> {
     if (plan.changes.length === 0) return { applied: 0, notes: [] };
     const chunks = this.chunks(plan);
     let done = 0;
-    const notes: string[] = [];
+    let expected = this.expected;
     for (let i = 0; i < chunks.length; i++) {
       const { body, changes } = chunks[i]!;
       const label = `batch ${i + 1} of ${chunks.length} (${changes.length} changes)`;
+      let now: Map<string, number>;
+      try {
+        now = await this.current();
+      } catch (e) {
+        throw this.partial(e as Error, i, chunks.length, done);
+      }
+      if (!CloudflareProvider.same(now, expected)) {
+        throw this.partial(new Error(`records at the managed names changed at Cloudflare since the plan (before ${label})`), i, chunks.length, done);
+      }
       const send = () => this.call(label, true, () => this.client.dns.records.batch({ zone_id: this.zoneId, ...body } as never));
       try {
         await send();
@@ -240,7 +458,13 @@ class CloudflareProvider implements Provider {
         const ambiguous = e instanceof AmbiguousWrite;
         const exists = e instanceof SrvctlError && /\b8105[78]\b/.test(e.message);
         if (!ambiguous && !exists) throw this.partial(e as Error, i, chunks.length, done);
-        const state = await this.effect(changes);
+        let state: 'applied' | 'untouched' | 'partial';
+        try {
+          state = await this.effect(expected, changes);
+        } catch (again) {
+          // Not knowing whether this batch landed must not hide what the earlier ones did.
+          throw this.partial(new Error(`${(e as Error).message}; reading the records again to see whether ${label} took effect failed too (${(again as Error).message}), so it may or may not have`), i, chunks.length, done);
+        }
         this.ctx.debug(`${label}: ${(e as Error).message}; after re-reading, the batch is ${state}`);
         if (state === 'untouched' && ambiguous) {
           try {
@@ -252,9 +476,10 @@ class CloudflareProvider implements Provider {
           throw this.partial(e as Error, i, chunks.length, done);
         }
       }
+      expected = CloudflareProvider.applyTo(expected, changes);
       done += changes.length;
-      notes.push(`${label} applied`);
     }
+    this.expected = expected;
     return { applied: done, notes: [`${chunks.length} batch request(s) to Cloudflare for ${done} change(s)`] };
   }
 
@@ -318,7 +543,8 @@ export async function create(manifest: Manifest, ctx: ProviderContext): Promise<
   });
   const zone = manifest.provider.zone;
   const batchSize = typeof o.batchSize === 'number' ? o.batchSize : DEFAULT_BATCH;
-  const probe = new CloudflareProvider(client, '', zone, manifest.domain, manifest.cluster, token, batchSize, [], ctx);
+  const maxRateWait = o.maxRateWait !== undefined ? durationMs(o.maxRateWait as string | number) : DEFAULT_MAX_RATE_WAIT_MS;
+  const probe = new CloudflareProvider(client, '', zone, manifest.domain, manifest.cluster, token, batchSize, [], ctx, maxRateWait);
   let zoneId = typeof o.zoneId === 'string' ? o.zoneId : '';
   let nameServers: string[] = [];
   if (!zoneId) {
@@ -328,7 +554,7 @@ export async function create(manifest: Manifest, ctx: ProviderContext): Promise<
     zoneId = found.id;
     nameServers = found.name_servers ?? [];
   }
-  const provider = new CloudflareProvider(client, zoneId, zone, manifest.domain, manifest.cluster, token, batchSize, nameServers, ctx);
+  const provider = new CloudflareProvider(client, zoneId, zone, manifest.domain, manifest.cluster, token, batchSize, nameServers, ctx, maxRateWait);
   provider.requests = probe.requests;
   provider.zoneRead = !o.zoneId;
   return provider;

@@ -1,6 +1,7 @@
 import { SrvctlError } from '../src/errors.js';
 import type { Manifest } from '../src/manifest/types.js';
 import type { Provider, ProviderContext, ProviderFactory } from './provider.js';
+import { loadMarkerSecret, withSignedMarkers } from './signed-markers.js';
 
 /**
  * Provider type → adapter, imported only when used: the Cloudflare SDK alone costs about
@@ -17,5 +18,7 @@ export async function openProvider(manifest: Manifest, ctx: ProviderContext): Pr
   const load = loaders[manifest.provider.type];
   if (!load) throw new SrvctlError('provider', `provider type "${manifest.provider.type}" is not available in this version of srvctl`);
   const mod = await load();
-  return mod.create(manifest, ctx);
+  const secret = await loadMarkerSecret(manifest, ctx.env);
+  const provider = await mod.create(manifest, ctx);
+  return secret ? withSignedMarkers(provider, manifest.cluster, secret) : provider;
 }

@@ -3,16 +3,25 @@ import { SrvctlError } from '../src/errors.js';
 import type { Manifest } from '../src/manifest/types.js';
 import type { Plan } from '../src/plan/plan.js';
 import { fqdn, isSubdomain, normalizeName } from '../src/records/name.js';
-import { canonicalIPv6, parseSrvRdata, parseTxtRdata, rrsetKey, srvRdata, txtRdata, type Rec } from '../src/records/record.js';
+import { canonicalIPv6, parseSrvRdata, rrsetKey, srvRdata, txtOctets, txtRdataFromOctets, type Rec } from '../src/records/record.js';
 import type { ApplyResult, Nameserver, Provider, ProviderContext, PreflightResult } from './provider.js';
 import { namedSecret } from './secrets.js';
-import { RRsetSnapshot } from './snapshot.js';
+
+interface PdnsRecord {
+  content: string;
+  disabled: boolean;
+}
 
 interface PdnsRRset {
   name: string;
   type: string;
   ttl: number;
-  records: { content: string; disabled: boolean }[];
+  records: PdnsRecord[];
+}
+
+interface PdnsZone {
+  serial?: number;
+  rrsets: PdnsRRset[];
 }
 
 const TIMEOUT_MS = 10_000;
@@ -27,7 +36,8 @@ function canonical(type: string, content: string): string {
     case 'AAAA':
       return canonicalIPv6(content);
     case 'TXT':
-      return txtRdata(parseTxtRdata(content));
+      // PowerDNS hands back the content as it was written (`\DDD` escapes or raw UTF-8): compare octets.
+      return txtRdataFromOctets(txtOctets(content));
     case 'CNAME':
     case 'NS':
       return fqdn(normalizeName(content));
@@ -40,7 +50,9 @@ class PowerDnsProvider implements Provider {
   readonly type = 'powerdns';
   readonly capabilities = { atomicApply: true, comments: true, preflightProvesWrite: false };
   readonly description: string;
-  private readonly snapshot = new RRsetSnapshot();
+  /** RRsets at the managed names exactly as read (undefined: none), the base of every REPLACE */
+  private readonly held = new Map<string, PdnsRRset | undefined>();
+  private readonly disabledSeen: string[] = [];
   private readonly zoneUrl: string;
   private readonly timeoutMs: number;
 
@@ -113,19 +125,38 @@ class PowerDnsProvider implements Provider {
     }
   }
 
-  private async rrsets(): Promise<PdnsRRset[]> {
-    const zone = (await this.call('GET')) as { rrsets: PdnsRRset[] };
-    return zone.rrsets;
+  private async zoneData(): Promise<PdnsZone> {
+    return (await this.call('GET')) as PdnsZone;
   }
 
+  private async rrsets(): Promise<PdnsRRset[]> {
+    return (await this.zoneData()).rrsets;
+  }
+
+  /** The served records: a disabled record is not in DNS, so neither in the plan's view nor in the prediction. */
   private static toRecs(sets: PdnsRRset[]): Rec[] {
     return sets.flatMap((s) => s.records.filter((r) => !r.disabled).map((r) => ({ name: normalizeName(s.name), type: s.type, ttl: s.ttl, rdata: canonical(s.type, r.content) })));
   }
 
+  /** One RRset exactly as PowerDNS holds it (content strings and disabled flags), for comparison. */
+  private static exact(set: PdnsRRset | undefined): string {
+    if (!set || set.records.length === 0) return '';
+    return `${set.ttl}|${set.records.map((r) => `${r.disabled ? '-' : '+'}${r.content}`).sort().join('|')}`;
+  }
+
+  private static byKey(sets: PdnsRRset[]): Map<string, PdnsRRset> {
+    return new Map(sets.map((s) => [`${normalizeName(s.name)}\t${s.type}`, s]));
+  }
+
   async read(names: readonly string[]): Promise<Rec[]> {
     const wanted = new Set(names);
-    const recs = PowerDnsProvider.toRecs(await this.rrsets()).filter((r) => wanted.has(r.name));
-    this.snapshot.record(names, recs);
+    const sets = (await this.rrsets()).filter((s) => wanted.has(normalizeName(s.name)));
+    for (const s of sets) this.held.set(`${normalizeName(s.name)}\t${s.type}`, s);
+    for (const n of names) for (const t of ['SRV', 'TXT', 'A', 'AAAA', 'CNAME']) if (!this.held.has(`${n}\t${t}`)) this.held.set(`${n}\t${t}`, undefined);
+    const recs = PowerDnsProvider.toRecs(sets);
+    const disabled = sets.flatMap((s) => s.records.filter((r) => r.disabled).map((r) => `${normalizeName(s.name)} ${s.type} ${r.content}`));
+    this.disabledSeen.push(...disabled);
+    if (disabled.length) this.ctx.debug(`disabled records at managed names, foreign and kept as they are: ${disabled.join('; ')}`);
     this.ctx.debug(`read ${recs.length} records at ${names.length} managed names from ${this.description}`);
     return recs;
   }
@@ -141,34 +172,69 @@ class PowerDnsProvider implements Provider {
 
   /**
    * One PATCH: PowerDNS replaces an RRset whole, so each touched RRset is sent complete,
-   * foreign records included. It has no compare-and-swap; the RRsets are read again just
-   * before the PATCH and a difference stops the apply.
+   * foreign records included, each with the exact content string and disabled flag it was
+   * read with (so bytes >= 0x80 and disabled records survive untouched). PowerDNS has no
+   * compare-and-swap: the zone is read again just before the PATCH (a difference in a
+   * touched RRset stops the apply), and once more after it: the zone serial says whether
+   * another client wrote in between, and a change of theirs that is no longer there was
+   * replaced by this PATCH, which is reported as an error, never passed over.
    */
   async apply(plan: Plan): Promise<ApplyResult> {
     if (plan.changes.length === 0) return { applied: 0, notes: [] };
     const touched = new Map<string, { name: string; type: string }>();
     for (const c of plan.changes) for (const r of [c.before, c.after]) if (r) touched.set(rrsetKey(r), { name: r.name, type: r.type });
 
-    const now = PowerDnsProvider.toRecs(await this.rrsets());
+    const before = await this.zoneData();
+    const nowSets = PowerDnsProvider.byKey(before.rrsets);
     for (const [k, { name, type }] of touched) {
-      const then = this.snapshot.get(k).map((r) => r.rdata).sort().join('|');
-      const current = now.filter((r) => r.name === name && r.type === type).map((r) => r.rdata).sort().join('|');
-      if (then !== current) throw new SrvctlError('provider', `${name} ${type} changed at PowerDNS since the plan; nothing was changed. Run srvctl again`);
+      if (PowerDnsProvider.exact(this.held.get(k)) !== PowerDnsProvider.exact(nowSets.get(k))) {
+        throw new SrvctlError('provider', `${name} ${type} changed at PowerDNS since the plan; nothing was changed. Run srvctl again`);
+      }
     }
 
-    const rrsets = [...touched.values()].map(({ name, type }) => {
-      const removed = new Set(plan.changes.filter((c) => c.before?.name === name && c.before.type === type).map((c) => c.before!.rdata));
-      const kept = this.snapshot.get(`${name}\t${type}`).filter((r) => !removed.has(r.rdata));
+    const expected = new Map<string, string>();
+    const rrsets = [...touched].map(([k, { name, type }]) => {
+      const removed = plan.changes.filter((c) => c.before?.name === name && c.before.type === type).map((c) => c.before!.rdata);
+      const kept = (this.held.get(k)?.records ?? []).filter((r) => {
+        if (r.disabled) return true;
+        const i = removed.indexOf(canonical(type, r.content));
+        if (i < 0) return true;
+        removed.splice(i, 1);
+        return false;
+      });
       const added = plan.changes.filter((c) => c.after?.name === name && c.after.type === type).map((c) => c.after!);
-      const records = [...kept, ...added];
-      if (records.length === 0) return { name: fqdn(name), type, changetype: 'DELETE' };
-      // One TTL per RRset: the one srvctl writes.
-      const ttl = added[0]?.ttl ?? kept[0]!.ttl;
-      return { name: fqdn(name), type, ttl, changetype: 'REPLACE', records: records.map((r) => ({ content: r.rdata, disabled: false })) };
+      const records: PdnsRecord[] = [...kept, ...added.map((r) => ({ content: r.rdata, disabled: false }))];
+      // One TTL per RRset: the one srvctl writes, else the one it had.
+      const ttl = added[0]?.ttl ?? this.held.get(k)?.ttl ?? 300;
+      if (records.length === 0) {
+        expected.set(k, '');
+        return { name: fqdn(name), type, changetype: 'DELETE' };
+      }
+      expected.set(k, PowerDnsProvider.exact({ name, type, ttl, records }));
+      return { name: fqdn(name), type, ttl, changetype: 'REPLACE', records };
     });
     await this.call('PATCH', { rrsets });
-    this.snapshot.forget(touched.keys());
-    return { applied: plan.changes.length, notes: [`sent one PATCH with ${rrsets.length} RRset(s) to ${this.base}`] };
+
+    const after = await this.zoneData();
+    const afterSets = PowerDnsProvider.byKey(after.rrsets);
+    const notes = [`sent one PATCH with ${rrsets.length} RRset(s) to ${this.base}`];
+    const differs = [...expected].filter(([k, want]) => PowerDnsProvider.exact(afterSets.get(k)) !== want).map(([k]) => k.replace('\t', ' '));
+    const others = new Set([...PowerDnsProvider.byKey(before.rrsets).keys(), ...afterSets.keys()].filter((k) => !expected.has(k) && !/\tSOA$/.test(k)));
+    const otherChanged = [...others].some((k) => PowerDnsProvider.exact(nowSets.get(k)) !== PowerDnsProvider.exact(afterSets.get(k)));
+    const serialJump = typeof before.serial === 'number' && typeof after.serial === 'number' && before.serial > 0 ? after.serial - before.serial : undefined;
+    if (differs.length) {
+      throw new SrvctlError('provider', `PowerDNS holds other records than srvctl sent at ${differs.join(', ')}: another API client wrote them during the sync. Run srvctl plan to see the zone as it is now`);
+    }
+    if (serialJump !== undefined && serialJump > 1 && !otherChanged) {
+      // Someone wrote between the check and the PATCH, and nothing of theirs is visible: our REPLACE overwrote it.
+      throw new SrvctlError(
+        'provider',
+        `another API client changed zone ${this.zone} between srvctl's last read and its PATCH (serial ${before.serial} → ${after.serial}, one change expected), and that change is no longer in the zone: the PATCH replaced it in ${[...touched.values()].map((t) => `${t.name} ${t.type}`).join(', ')}. Restore it and run srvctl again`,
+      );
+    }
+    if (this.disabledSeen.length) notes.push(`kept ${this.disabledSeen.length} disabled foreign record(s) as they were`);
+    for (const k of touched.keys()) this.held.delete(k);
+    return { applied: plan.changes.length, notes };
   }
 
   async nameservers(): Promise<Nameserver[]> {

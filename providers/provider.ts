@@ -44,6 +44,8 @@ export interface ProviderContext {
   /** verbose diagnostics; never given a secret */
   debug(message: string): void;
   now(): Date;
+  /** waits (rate limits); injected so tests need not wait. Default: a timer */
+  sleep?(ms: number): Promise<void>;
 }
 
 export interface Provider {

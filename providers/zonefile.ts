@@ -1,16 +1,16 @@
-import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { access, constants as fsConstants } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { SrvctlError } from '../src/errors.js';
-import { writeAtomic } from '../src/util/atomic-write.js';
+import { writeAtomic, writeTarget } from '../src/util/atomic-write.js';
+import { withFileLock, type LockOptions } from '../src/util/file-lock.js';
 import { Authority } from '../src/dns/authority.js';
 import { startServer, type RunningServer } from '../src/dns/server.js';
 import { editZone, skeletonZone, ZoneEditConflict } from '../src/dns/zoneedit.js';
 import { parseZone, ZoneParseError, type ParsedZone } from '../src/dns/zonefile.js';
 import type { Manifest } from '../src/manifest/types.js';
 import type { Plan } from '../src/plan/plan.js';
-import type { Rec } from '../src/records/record.js';
+import { recordKey, type Rec } from '../src/records/record.js';
 import type { ApplyResult, Nameserver, Provider, ProviderContext, PreflightResult } from './provider.js';
 
 /**
@@ -35,6 +35,27 @@ export async function loadZoneFile(path: string, origin: string): Promise<{ text
   return { text, zone };
 }
 
+/**
+ * Runs `fn` holding the zone file's exclusive lock (`<target>.srvctl.lock`, beside the
+ * file a symlink points to). Every srvctl writer of a zone holds it across
+ * re-read → compare → write → rename; a reader that wants a consistent view across
+ * several reads (the embedded server's reload, scripts) takes it too.
+ */
+export async function withZoneLock<T>(path: string, fn: () => Promise<T>, opts?: LockOptions): Promise<T> {
+  return withFileLock(await writeTarget(path), fn, opts);
+}
+
+/** The records at `names`, TTLs included, as one comparable string. */
+function stateAt(records: readonly Rec[], names: ReadonlySet<string>): string {
+  return records
+    .filter((r) => names.has(r.name))
+    .map((r) => `${recordKey(r)}\t${r.ttl}`)
+    .sort()
+    .join('\n');
+}
+
+class ChangedDuringWrite extends Error {}
+
 export function parseZoneText(path: string, text: string, origin: string): ParsedZone {
   try {
     return parseZone(text, origin);
@@ -48,7 +69,10 @@ class ZoneFileProvider implements Provider {
   readonly type = 'zonefile';
   readonly capabilities = { atomicApply: true, comments: true, preflightProvesWrite: true };
   readonly description: string;
-  private readHash: string | null = null;
+  /** what read() saw: the names asked for and the records at them */
+  private readNames = new Set<string>();
+  private readState = '';
+  private readText: string | null = null;
   private server?: RunningServer;
 
   constructor(
@@ -61,21 +85,37 @@ class ZoneFileProvider implements Provider {
 
   async read(names: readonly string[]): Promise<Rec[]> {
     const loaded = await loadZoneFile(this.path, this.origin);
-    this.readHash = hash(loaded?.text ?? null);
+    this.readNames = new Set(names);
+    this.readText = loaded?.text ?? null;
+    this.readState = stateAt(loaded?.zone.records ?? [], this.readNames);
     if (!loaded) {
       this.ctx.debug(`${this.path} does not exist yet: it will be created with an SOA and NS record`);
       return [];
     }
-    const wanted = new Set(names);
-    return loaded.zone.records.filter((r) => wanted.has(r.name));
+    return loaded.zone.records.filter((r) => this.readNames.has(r.name));
   }
 
+  /**
+   * Under the zone lock: re-read, compare the managed names with what the plan was made
+   * from, edit, write, rename. A change elsewhere in the file since the plan (another
+   * cluster, a hand edit of other names) is kept: the edit lands on the current text. A
+   * change at a managed name stops the apply with nothing written.
+   */
   async apply(plan: Plan): Promise<ApplyResult> {
+    return withZoneLock(this.path, () => this.applyLocked(plan));
+  }
+
+  private async applyLocked(plan: Plan): Promise<ApplyResult> {
     const loaded = await loadZoneFile(this.path, this.origin);
-    if (hash(loaded?.text ?? null) !== this.readHash) {
-      throw new SrvctlError('provider', `${this.path} changed since it was read for the plan; nothing was written. Run srvctl again.`);
+    const current = loaded?.text ?? null;
+    const notes: string[] = [];
+    if (current !== this.readText) {
+      if (stateAt(loaded?.zone.records ?? [], this.readNames) !== this.readState) {
+        throw new SrvctlError('provider', `${this.path}: the records at the managed names changed since they were read for the plan; nothing was written. Run srvctl again.`);
+      }
+      notes.push(`${this.path} changed elsewhere since the plan (other names): those changes are kept`);
     }
-    const before = loaded?.text ?? skeletonZone(this.origin, 0);
+    const before = current ?? skeletonZone(this.origin, 0);
     const remove = plan.changes.filter((c) => c.before).map((c) => c.before!);
     const add = plan.changes.filter((c) => c.after).map((c) => c.after!);
     let text: string;
@@ -85,14 +125,21 @@ class ZoneFileProvider implements Provider {
       if (e instanceof ZoneEditConflict) throw new SrvctlError('provider', `${this.path}: ${e.message}; nothing was written. Run srvctl again.`);
       throw e;
     }
-    parseZoneText(this.path, text, this.origin); // never write what we could not read back
+    const written = parseZoneText(this.path, text, this.origin); // never write what we could not read back
     try {
-      await writeAtomic(this.path, text);
+      await writeAtomic(this.path, text, {
+        // A writer that ignores the lock (an editor) and saved after the re-read above.
+        beforeRename: (now) => {
+          if (now !== current) throw new ChangedDuringWrite();
+        },
+      });
     } catch (e) {
+      if (e instanceof ChangedDuringWrite) throw new SrvctlError('provider', `${this.path} was changed by another writer while srvctl was writing it; nothing was written. Run srvctl again.`);
       throw new SrvctlError('io', `cannot write zone file ${this.path}: ${(e as Error).message}; the old file is unchanged`);
     }
-    this.readHash = hash(text);
-    return { applied: plan.changes.length, notes: [`wrote ${this.path}`] };
+    this.readText = text;
+    this.readState = stateAt(written.records, this.readNames);
+    return { applied: plan.changes.length, notes: [...notes, `wrote ${this.path}`] };
   }
 
   /** The file parses (or is absent) and its directory is writable: the write's atomic rename will work. */
@@ -122,10 +169,6 @@ class ZoneFileProvider implements Provider {
     await this.server?.close();
     this.server = undefined;
   }
-}
-
-function hash(text: string | null): string {
-  return text === null ? 'absent' : createHash('sha256').update(text).digest('hex');
 }
 
 export async function create(manifest: Manifest, ctx: ProviderContext): Promise<Provider> {

@@ -92,3 +92,9 @@ export interface Finding {
   where: string;
   message: string;
 }
+
+/** `provider.ownership`: the marker secret, from the environment or a file only its owner reads. */
+export interface OwnershipConfig {
+  secretEnv?: string;
+  secretFile?: string;
+}

@@ -1,5 +1,5 @@
 import { parseSrvRdata, recordKey, recordText, sortRecords, type Rec } from '../records/record.js';
-import { classifyOwnership, isMarker, markerFor, parseMarker, recordDigest } from '../records/ownership.js';
+import { classifyOwnership, coOwnable, isMarker, markerFor, parseMarker, recordDigest } from '../records/ownership.js';
 import type { Change, Conflict, Plan } from './plan.js';
 
 /**
@@ -74,6 +74,12 @@ export function diff(desired: readonly Rec[], actual: readonly Rec[], owner: str
     }
     if (foreignSame) {
       const other = otherOwners.get(foreignSame);
+      if (coOwnable(foreignSame, other, owner)) {
+        // A host two clusters list: add this owner's marker beside the other's, change nothing else.
+        kept.push(d);
+        unchanged.push(foreignSame);
+        continue;
+      }
       if (adopting && other) {
         refusals.push(`${recordText(foreignSame)}: marked by cluster ${other}; srvctl never adopts another owner's record${options.adoptFrom ? '' : ` (if ${other} is this cluster's old id, use --adopt-from ${other})`}`);
       }
@@ -118,7 +124,8 @@ export function diff(desired: readonly Rec[], actual: readonly Rec[], owner: str
 
   // Foreign records in an RRset srvctl manages change what etcd computes: say so.
   const managedRRsets = new Set(desired.map((r) => `${r.name}\t${r.type}`));
-  const reported = new Set([...conflicts.map((c) => c.record), ...adopted]);
+  // co-owned records are no conflict; adopted ones are reported as adopt actions
+  const reported = new Set([...conflicts.map((c) => c.record), ...adopted, ...unchanged]);
   for (const r of sortRecords(foreign)) {
     if (reported.has(r) || !managedRRsets.has(`${r.name}\t${r.type}`)) continue;
     const other = otherOwners.get(r);

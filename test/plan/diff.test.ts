@@ -145,7 +145,7 @@ describe('plan', () => {
   });
 
   it('a record another cluster owns at our name is a conflict naming that cluster', () => {
-    const a = desired.find((r) => r.type === 'A')!;
+    const a = desired.find((r) => r.type === 'SRV')!;
     const plan = diff(desired, [a, markerFor(a, 'blue')], 'prod-etcd', 'example.com');
     assert.equal(plan.conflicts[0]!.owner, 'blue');
     assert.match(plan.conflicts[0]!.reason, /owned by cluster blue/);

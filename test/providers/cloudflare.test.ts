@@ -57,15 +57,16 @@ describe('cloudflare provider against a contract-checked fake Cloudflare', funct
     const kept = foreign();
     const r = await sync();
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(fake.requests.map((q) => `${q.method} ${q.path.replace(zoneId, 'Z')}`), // the second listing reads the in-zone target of the foreign SRV record (the planned prediction needs its address); the token verify is the preflight
-      ['GET /zones', 'GET /zones/Z/dns_records', 'GET /zones/Z/dns_records', 'GET /user/tokens/verify', 'POST /zones/Z/dns_records/batch']);
+    // the second listing reads the in-zone target of the foreign SRV record (the planned prediction needs its address); the token verify is the preflight; the last listing is the re-read just before the batch
+    assert.deepEqual(fake.requests.map((q) => `${q.method} ${q.path.replace(zoneId, 'Z')}`), ['GET /zones', 'GET /zones/Z/dns_records', 'GET /zones/Z/dns_records', 'GET /user/tokens/verify', 'GET /zones/Z/dns_records', 'POST /zones/Z/dns_records/batch']);
     const batch = fake.requests.find((q) => q.method === 'POST')!.body;
     const srv = batch.posts.find((p: { type: string }) => p.type === 'SRV');
     assert.deepEqual(Object.keys(srv.data).sort(), ['port', 'priority', 'target', 'weight']);
     assert.equal(srv.proxied, undefined, 'SRV is never sent with proxied');
     assert.equal(srv.content, undefined, 'SRV content is read-only');
     assert.ok(batch.posts.filter((p: { type: string }) => p.type === 'A').every((p: { proxied: boolean }) => p.proxied === false));
-    assert.ok(batch.posts.every((p: { comment: string }) => p.comment === 'srvctl: owned by cluster prod-etcd'));
+    assert.ok(batch.posts.every((p: { comment: string }) => p.comment === 'srvctl:prod-etcd'), 'ownership in the comment');
+    assert.ok(!batch.posts.some((p: { type: string }) => p.type === 'TXT'), 'no TXT markers on Cloudflare');
     const before = fake.writes();
     const again = await sync();
     assert.equal(again.code, 0);
@@ -86,18 +87,18 @@ describe('cloudflare provider against a contract-checked fake Cloudflare', funct
   });
 
   for (const [members, batchSize, expected] of [
-    // zone lookup, one listing, the token verify (preflight), the batches
-    [3, undefined, 4],
-    [50, undefined, 5],
-    [50, 3500, 4],
-    [500, 3500, 4],
+    // zone lookup, one listing, the token verify (preflight), the re-read before each batch, the batches
+    [3, undefined, 5],
+    [70, undefined, 7],
+    [50, 3500, 5],
+    [500, 3500, 5],
   ] as const) {
     it(`${members} members${batchSize ? ` with batches of ${batchSize}` : ''}: ${expected} requests, whatever the record count`, async () => {
       writeFileSync(manifest, manifestText(fake, dnsPort, members, batchSize ? `, batchSize: ${batchSize}` : ''));
       const r = await srvctl(['sync', manifest, '--yes', '--no-verify', '--format', 'env', '--member', 'node1'], { env: env() });
       assert.equal(r.code, 0, r.stderr);
       assert.equal(fake.requests.length, expected);
-      assert.equal(fake.records.length, members * 6);
+      assert.equal(fake.records.length, members * 3, 'SRV server, SRV client and A per member: no TXT markers');
       const again = await srvctl(['plan', manifest], { env: env() });
       assert.equal(again.code, 0, again.stdout);
     });
@@ -109,7 +110,7 @@ describe('cloudflare provider against a contract-checked fake Cloudflare', funct
       it(`a ${fault}${afterApply ? ' after the write took effect' : ''} at every request position converges on rerun and never deletes a foreign record`, async () => {
         writeFileSync(manifest, manifestText(fake, dnsPort, 12, ', batchSize: 20'));
         const kept = foreign();
-        const positions = 2 + Math.ceil((12 * 6) / 20);
+        const positions = 2 + 2 * Math.ceil((12 * 3) / 20); // zones, read, then a re-read and a batch per batch
         for (let at = 1; at <= positions; at++) {
           fake.records = fake.records.filter((x) => kept.some((k) => k.id === x.id));
           fake.requests.length = 0;
@@ -134,6 +135,7 @@ describe('cloudflare provider against a contract-checked fake Cloudflare', funct
     fake.injections = [{ when: (m) => m === 'GET', fault: '429', retryAfter: 1, times: 1 }];
     assert.equal((await sync('--no-verify')).code, 0);
     fake.injections = [{ when: () => true, fault: '429', retryAfter: 120, times: 1 }];
+    writeFileSync(manifest, manifestText(fake, dnsPort, 3, ', maxRateWait: 60s'));
     const r = await sync('--no-verify');
     assert.equal(r.code, 1);
     assert.match(r.stderr, /Cloudflare rate limit reached \(1,200 requests per 5 minutes per user; it asked to retry after 120 s\)/);

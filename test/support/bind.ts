@@ -12,6 +12,8 @@ export interface BindKey {
   update: boolean;
   /** may transfer the zone */
   transfer: boolean;
+  /** the record types its update right covers (update-policy grant); ANY when unset */
+  updateTypes?: string;
 }
 
 export interface BindOptions {
@@ -69,7 +71,7 @@ controls { };
 zone "${zone}" {
   type primary;
   file "${zoneFile}";
-  ${updaters.length ? `update-policy { ${updaters.map((k) => `grant ${k.name} zonesub ANY;`).join(' ')} };` : ''}
+  ${updaters.length ? `update-policy { ${updaters.map((k) => `grant ${k.name} zonesub ${k.updateTypes ?? 'ANY'};`).join(' ')} };` : ''}
   allow-transfer { ${transfer.length ? transfer.map((k) => `key ${k.name};`).join(' ') : 'none;'} };
 };
 `,

@@ -62,6 +62,17 @@ export class FakeCloudflare {
   /** token → what it may do */
   tokens = new Map<string, 'edit' | 'read'>();
   injections: Injection[] = [];
+  /** records a zone may hold (a Free zone created since September 2024: 200) */
+  recordQuota?: number;
+  /** comment length the plan allows (Free: 100) */
+  commentLimit = 100;
+  /**
+   * Cloudflare's global limit: more than `limit` requests in `windowMs` blocks the client
+   * for `blockMs` (every request 429 with retry-after), on the given clock.
+   */
+  rateLimit?: { limit: number; windowMs: number; blockMs: number; clock: () => number };
+  blockedUntil = 0;
+  private readonly recent: number[] = [];
   private server?: Server;
   private readonly sockets = new Set<Socket>();
   private dns?: RunningServer;
@@ -155,6 +166,17 @@ export class FakeCloudflare {
     const path = url.pathname.replace(/^\/client\/v4/, '');
     this.requests.push({ method: req.method!, path, query: url.search, body });
     const n = this.requests.length;
+
+    if (this.rateLimit) {
+      const t = this.rateLimit.clock();
+      while (this.recent.length && this.recent[0]! <= t - this.rateLimit.windowMs) this.recent.shift();
+      if (t < this.blockedUntil || this.recent.length >= this.rateLimit.limit) {
+        if (t >= this.blockedUntil) this.blockedUntil = t + this.rateLimit.blockMs;
+        this.send(res, this.contract.match(req.method!, path), 429, this.fail([{ code: 10000, message: 'Rate limited. Please wait and consider throttling your request speed' }]), { 'retry-after': String(Math.ceil((this.blockedUntil - t) / 1000)) });
+        return;
+      }
+      this.recent.push(t);
+    }
 
     const injection = this.injections.find((i) => (i.at === undefined || i.at === n) && (!i.when || i.when(req.method!, path)) && (i.times ?? 1) > 0);
     if (injection) {
@@ -330,6 +352,7 @@ export class FakeCloudflare {
       if (b.proxied) throw new ApiError(400, [{ code: 9004, message: 'This record type cannot be proxied.' }]);
     }
     if (b.type === 'A' && !/^\d+\.\d+\.\d+\.\d+$/.test(b.content ?? '')) throw new ApiError(400, [{ code: 9005, message: 'Content for A record must be a valid IPv4 address.' }]);
+    if (typeof b.comment === 'string' && b.comment.length > this.commentLimit) throw new ApiError(400, [{ code: 9103, message: `DNS record comment must be at most ${this.commentLimit} characters on this plan.` }]);
     if (b.ttl !== undefined && b.ttl !== 1 && (b.ttl < 60 || b.ttl > 86400)) throw new ApiError(400, [{ code: 9021, message: 'Invalid TTL. Must be between 60 and 86400 seconds, or 1 for Automatic.' }]);
     const rec = this.build(zoneId, b);
     const same = existing.find((r) => r.zone_id === zoneId && r.name === rec.name && r.type === rec.type && r.content === rec.content);
@@ -370,6 +393,9 @@ export class FakeCloudflare {
       const rec = this.create(zoneId, p, work);
       work.push(rec);
       out.posts.push(rec);
+    }
+    if (this.recordQuota !== undefined && work.filter((r) => r.zone_id === zoneId).length > this.recordQuota) {
+      throw new ApiError(400, [{ code: 81045, message: 'Record quota exceeded.' }]);
     }
     this.records = work;
     return out;
