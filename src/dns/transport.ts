@@ -150,7 +150,7 @@ class Channel {
     this.socket.on('message', (buf) => this.receive(buf));
     this.socket.on('error', (err: NodeJS.ErrnoException) => {
       const why = err.code === 'ECONNREFUSED' ? 'connection refused (nothing listens there)' : err.message;
-      const e = new DnsQueryError('unreachable', server, `nameserver ${serverLabel(server)}: ${why}`, err.code);
+      const e = new DnsQueryError('unreachable', server, `${serverLabel(server)}: ${why}`, err.code);
       for (const q of this.queries()) q.fail(e);
       this.close();
     });
@@ -425,7 +425,7 @@ function tcpQuery(server: Server, name: string, type: number, what: string, opts
     });
     socket.on('error', (err: NodeJS.ErrnoException) => {
       const why = err.code === 'ECONNREFUSED' ? 'connection refused (nothing listens there)' : err.message;
-      end(new DnsQueryError('unreachable', server, `nameserver ${serverLabel(server)} (TCP): ${why}`, err.code));
+      end(new DnsQueryError('unreachable', server, `${serverLabel(server)} (TCP): ${why}`, err.code));
     });
     socket.on('close', () => end(new DnsQueryError('malformed', server, `${serverLabel(server)} closed the TCP connection without an answer`)));
   });
