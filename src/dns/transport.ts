@@ -158,7 +158,7 @@ class Channel {
     // and report ICMP port-unreachable as ECONNREFUSED instead of silence.
     this.socket.connect(server.port, server.host, () => {
       this.connected = true;
-      for (const p of this.queue) this.socket.send(p, (err) => err && this.socket.emit('error', err));
+      for (const p of this.queue) this.socket.send(p);
       this.queue = [];
     });
   }
@@ -177,7 +177,8 @@ class Channel {
   send(attempt: Attempt, packet: Buffer): void {
     clearTimeout(this.idle);
     this.attempts.set(attempt.id, attempt);
-    if (this.connected) this.socket.send(packet, (err) => err && this.socket.emit('error', err));
+    // No callback: a send error arrives as the socket's 'error' event, and Node can send at once.
+    if (this.connected) this.socket.send(packet);
     else this.queue.push(packet);
   }
 
@@ -431,6 +432,7 @@ function tcpQuery(server: Server, name: string, type: number, what: string, opts
   });
 }
 
+const TYPE_NAMES = new Map(Object.entries(TYPE).map(([k, v]) => [v, k]));
 function typeNameOf(code: number): string {
-  return Object.entries(TYPE).find(([, v]) => v === code)?.[0] ?? String(code);
+  return TYPE_NAMES.get(code) ?? String(code);
 }
