@@ -7,8 +7,8 @@ import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { CLI, fmtMs, medianOf, ratio, ROOT, RUNS, timeOnce, type Row } from './lib.js';
-import { transportKnotBench } from './transport-knot.js';
 import { bigZoneBench, cloudflareBench, driftBench, rfc2136Bench, serverBench, transportBench } from './suites.js';
+import { transportKnotBench } from './transport-knot.js';
 
 async function startupBench(): Promise<Row[]> {
   const bare = await medianOf(RUNS, () => timeOnce(process.execPath, ['-e', '0']));
