@@ -13,19 +13,25 @@ const COOKIE_OPTION = 10;
 /** Cryptographic randomness in small pieces without a syscall per query. */
 const pool = Buffer.alloc(4096);
 let poolAt = pool.length;
-export function randomBytesFast(n: number): Buffer {
-  if (n > pool.length) return randomFillSync(Buffer.alloc(n));
+function take(n: number): number {
   if (poolAt + n > pool.length) {
     randomFillSync(pool);
     poolAt = 0;
   }
-  const out = Buffer.from(pool.subarray(poolAt, poolAt + n));
+  const at = poolAt;
   poolAt += n;
-  return out;
+  return at;
+}
+
+/** `n` random octets of one's own (copied out of the pool). */
+export function randomBytesFast(n: number): Buffer {
+  if (n > pool.length) return randomFillSync(Buffer.alloc(n));
+  const at = take(n);
+  return Buffer.from(pool.subarray(at, at + n));
 }
 
 export function randomId(): number {
-  return randomBytesFast(2).readUInt16BE(0);
+  return pool.readUInt16BE(take(2));
 }
 
 /** The name in wire form (labels, root), each ASCII letter's case drawn at random. */
@@ -49,12 +55,12 @@ export function wireNameRandomCase(name: string, randomize: boolean): Buffer {
   }
   out[at] = 0;
   if (randomize) {
-    const bits = randomBytesFast(Math.ceil(length / 8));
+    const bits = take(Math.ceil(length / 8)); // read in place: the pool is not handed out
     for (let i = 0; i < length - 1; i++) {
       const c = out[i]!;
       const letter = (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
       // length octets are at most 63, below every letter's code, so only name octets flip
-      if (letter && (bits[i >> 3]! >> (i & 7)) & 1) out[i] = c ^ 0x20;
+      if (letter && (pool[bits + (i >> 3)]! >> (i & 7)) & 1) out[i] = c ^ 0x20;
     }
   }
   return out;

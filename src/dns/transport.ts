@@ -150,7 +150,7 @@ class Channel {
     this.socket.on('message', (buf) => this.receive(buf));
     this.socket.on('error', (err: NodeJS.ErrnoException) => {
       const why = err.code === 'ECONNREFUSED' ? 'connection refused (nothing listens there)' : err.message;
-      const e = new DnsQueryError('unreachable', server, `nameserver ${serverLabel(server)}: ${why}`, err.code);
+      const e = new DnsQueryError('unreachable', server, `${serverLabel(server)}: ${why}`, err.code);
       for (const q of this.queries()) q.fail(e);
       this.close();
     });
@@ -158,7 +158,7 @@ class Channel {
     // and report ICMP port-unreachable as ECONNREFUSED instead of silence.
     this.socket.connect(server.port, server.host, () => {
       this.connected = true;
-      for (const p of this.queue) this.socket.send(p, (err) => err && this.socket.emit('error', err));
+      for (const p of this.queue) this.socket.send(p);
       this.queue = [];
     });
   }
@@ -177,7 +177,8 @@ class Channel {
   send(attempt: Attempt, packet: Buffer): void {
     clearTimeout(this.idle);
     this.attempts.set(attempt.id, attempt);
-    if (this.connected) this.socket.send(packet, (err) => err && this.socket.emit('error', err));
+    // No callback: a send error arrives as the socket's 'error' event, and Node can send at once.
+    if (this.connected) this.socket.send(packet);
     else this.queue.push(packet);
   }
 
@@ -425,12 +426,13 @@ function tcpQuery(server: Server, name: string, type: number, what: string, opts
     });
     socket.on('error', (err: NodeJS.ErrnoException) => {
       const why = err.code === 'ECONNREFUSED' ? 'connection refused (nothing listens there)' : err.message;
-      end(new DnsQueryError('unreachable', server, `nameserver ${serverLabel(server)} (TCP): ${why}`, err.code));
+      end(new DnsQueryError('unreachable', server, `${serverLabel(server)} (TCP): ${why}`, err.code));
     });
     socket.on('close', () => end(new DnsQueryError('malformed', server, `${serverLabel(server)} closed the TCP connection without an answer`)));
   });
 }
 
+const TYPE_NAMES = new Map(Object.entries(TYPE).map(([k, v]) => [v, k]));
 function typeNameOf(code: number): string {
-  return Object.entries(TYPE).find(([, v]) => v === code)?.[0] ?? String(code);
+  return TYPE_NAMES.get(code) ?? String(code);
 }

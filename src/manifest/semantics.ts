@@ -2,6 +2,7 @@ import { isIP, isIPv4, isIPv6 } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { hostnameProblem, isSubdomain, normalizeName } from '../records/name.js';
 import { canonicalIPv6 } from '../records/record.js';
+import { printable } from '../util/printable.js';
 import { durationMs } from './duration.js';
 import { parseHostPort } from './hostport.js';
 import type { SourceMap, Path } from './positions.js';
@@ -66,7 +67,7 @@ export function interpret(file: string, raw: Raw, src: SourceMap): { manifest: M
   const members: Member[] = (raw.members as Raw[]).map((m, i) => {
     const host = normalizeName(m.host);
     const problem = hostnameProblem(m.host) ?? ldhProblem(host);
-    if (problem) error(['members', i, 'host'], `host: ${problem} (an SRV target must be a hostname with an A/AAAA record)`);
+    if (problem) error(['members', i, 'host'], `host: ${printable(problem)} (an SRV target must be a hostname with an A/AAAA record)`);
     const peerPort = m.peerPort ?? 2380;
     const clientPort = m.clientPort ?? 2379;
     if (peerPort === clientPort) error(['members', i, 'clientPort'], `clientPort equals peerPort (${peerPort}): etcd cannot listen on both`);
@@ -111,7 +112,9 @@ export function interpret(file: string, raw: Raw, src: SourceMap): { manifest: M
   const nameservers: HostPort[] = [];
   (verifyRaw.nameservers ?? []).forEach((text: string, i: number) => {
     const hp = parseHostPort(text, 53);
-    if (!hp) error(['verify', 'nameservers', i], `"${text}" is not host, host:port or [v6]:port`);
+    const hostProblem = hp && !isIP(hp.host) ? hostnameProblem(hp.host) : null;
+    if (!hp) error(['verify', 'nameservers', i], `${quoted(text)} is not host, host:port or [v6]:port`);
+    else if (hostProblem) error(['verify', 'nameservers', i], `${quoted(text)}: ${printable(hostProblem)}`);
     else nameservers.push(hp);
   });
 

@@ -118,6 +118,15 @@ describe('manifest: hostile values are refused at their place', () => {
     });
   }
 
+  it('refuses a verify.nameservers entry that is neither an address nor a hostname', () => {
+    const text = `${manifest()}verify:\n  nameservers: ["ns1.example.com\\u001b[2J:53"]\n`;
+    const errs = errorsOf(text);
+    assert.equal(errs.length, 1, JSON.stringify(errs));
+    assert.match(errs[0]!.where, /^c\.yaml:\d+:\d+$/);
+    assert.ok(!/[\u0000-\u001f]/.test(errs[0]!.message), errs[0]!.message);
+    assert.deepEqual(errorsOf(`${manifest()}verify:\n  nameservers: ["ns1.example.com:53", "127.0.0.1:5353", "[::1]:53"]\n`), []);
+  });
+
   it('srvctl validate exits 65 and names file:line:column (one CLI run for the family)', async () => {
     const { dir, cleanup } = await scratch();
     try {
