@@ -10,7 +10,6 @@ import { encodeAxfrQuery, encodeNoOpUpdate, encodeQuestion, encodeUpdate, type R
 import { SrvctlError } from '../src/errors.js';
 import type { Manifest } from '../src/manifest/types.js';
 import type { Plan } from '../src/plan/plan.js';
-import { srvName } from '../src/records/desired.js';
 import { isSubdomain, normalizeName } from '../src/records/name.js';
 import { rrsetKey, type Rec } from '../src/records/record.js';
 import type { ApplyResult, Nameserver, Provider, ProviderContext, PreflightResult } from './provider.js';
@@ -239,7 +238,7 @@ class Rfc2136Provider implements Provider {
     return { reply: reply!, mac };
   }
 
-  /** where preflight's no-op UPDATE adds and deletes its probe record: the server SRV name srvctl writes */
+  /** where preflight's no-op UPDATE adds and deletes its probe record: an empty name under the discovery domain */
   preflightName = '';
 
   /**
@@ -310,6 +309,8 @@ export async function create(manifest: Manifest, ctx: ProviderContext) {
   }
   const key = await loadTsigKey(o.tsig as Record<string, unknown>, ctx.env);
   const provider = new Rfc2136Provider({ host, port }, manifest.provider.zone, key, ctx);
-  provider.preflightName = srvName('server', manifest.etcd.tls, manifest.etcd.serviceName, manifest.domain);
+  // A name that holds nothing, under the discovery domain: BIND bumps the serial when the
+  // probe is added to and deleted from an RRset that exists (measured), not at an empty name.
+  provider.preflightName = `_srvctl-preflight._tcp.${manifest.domain}`;
   return provider as Provider;
 }
