@@ -266,11 +266,11 @@ class Rfc2136Provider implements Provider {
     const uVerdict = verifyResponse(u.reply, this.key, u.mac, this.now());
     const uRcode = rcodeName(u.reply[3]! & 0x0f);
     if (!uVerdict.ok && uVerdict.tsigError) throw new SrvctlError('provider', credentialFailure(uVerdict.tsigError, this.key, this.server, 'update', true));
-    if (uRcode === 'REFUSED') throw new SrvctlError('provider', `${serverLabel(this.server)} refused a no-op UPDATE at ${name} signed with key ${this.key.name} (REFUSED): the key lacks the update right there (BIND: update-policy grant / allow-update)`);
+    if (uRcode === 'REFUSED') throw new SrvctlError('provider', `${serverLabel(this.server)} refused the update (REFUSED): key ${this.key.name} has no update rights for ${name} in zone ${this.zone}: the key lacks the update right (update-policy / allow-update; proven by a no-op update that changes nothing)`);
     if (uRcode === 'NOTAUTH') throw new SrvctlError('provider', `${serverLabel(this.server)} is not authoritative for updates of zone ${this.zone} (NOTAUTH): send updates to the primary`);
     if (uRcode !== 'NOERROR') throw new SrvctlError('provider', `${serverLabel(this.server)} answered ${uRcode} to a no-op UPDATE of ${this.zone}`);
     if (!uVerdict.ok) throw new SrvctlError('provider', `${serverLabel(this.server)} answered the no-op UPDATE but ${uVerdict.problem}`);
-    checks.push({ check: 'update right', detail: `a no-op UPDATE at ${name} (one probe record added and deleted in the same message, nothing changes) was accepted for key ${this.key.name}` });
+    checks.push({ check: 'update right', detail: `a no-op update at ${name} (one probe record added and deleted in the same message, nothing changes) was accepted for key ${this.key.name}` });
     return { writeRight: true, checks };
   }
 
