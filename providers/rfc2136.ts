@@ -6,7 +6,7 @@ import { decodeMessage, rcodeName } from '../src/dns/codec.js';
 import { tcpExchange } from '../src/dns/tcp.js';
 import { query, serverLabel, type Server } from '../src/dns/transport.js';
 import { findTsig, parseSecret, signMessage, TSIG_ERRORS, TsigStream, verifyResponse, type TsigAlgorithm, type TsigKey } from '../src/dns/tsig.js';
-import { encodeAxfrQuery, encodePrerequisiteOnlyUpdate, encodeQuestion, encodeUpdate, type RRsetState } from '../src/dns/update.js';
+import { encodeAxfrQuery, encodeNoOpUpdate, encodeQuestion, encodeUpdate, type RRsetState } from '../src/dns/update.js';
 import { SrvctlError } from '../src/errors.js';
 import type { Manifest } from '../src/manifest/types.js';
 import type { Plan } from '../src/plan/plan.js';
@@ -102,7 +102,7 @@ export function credentialFailure(tsigError: string, key: TsigKey, server: Serve
 
 class Rfc2136Provider implements Provider {
   readonly type = 'rfc2136';
-  readonly capabilities = { atomicApply: true, comments: false, preflightProvesWrite: false };
+  readonly capabilities = { atomicApply: true, comments: false, preflightProvesWrite: true };
   readonly description: string;
   private readonly snapshot = new RRsetSnapshot();
   private readonly timeoutMs: number;
@@ -238,15 +238,14 @@ class Rfc2136Provider implements Provider {
     return { reply: reply!, mac };
   }
 
+  /** where preflight's no-op UPDATE adds and deletes its probe record: an empty name under the discovery domain */
+  preflightName = '';
+
   /**
    * 1. A signed SOA query whose answer's TSIG is verified: proves key name, secret and
-   *    clock. 2. A prerequisite-only UPDATE ("the apex SOA exists", nothing to change):
-   *    proves the update right where the server checks it before the content (Knot:
-   *    NOTAUTH + BADKEY without the right); a server that grants it (NOERROR) changed
-   *    nothing. Measured (BIND 9.18, Knot 3.2): Knot answers NOTAUTH + BADKEY for a key
-   *    without the update action; BIND answers NOERROR for any key it knows, even one
-   *    with no grant (also with a no-op delete in the update section), so on BIND the
-   *    right is proven only by the UPDATE itself, which is all-or-nothing.
+   *    clock. 2. A no-op UPDATE (add and delete one probe SRV record at the server SRV
+   *    name, see encodeNoOpUpdate): proves the update right there without changing data,
+   *    on BIND (REFUSED without it) and Knot (NOTAUTH + BADKEY without it) alike.
    */
   async preflight(): Promise<PreflightResult> {
     const checks: PreflightResult['checks'] = [];
@@ -261,16 +260,18 @@ class Rfc2136Provider implements Provider {
     this.keyProven = true;
     checks.push({ check: 'TSIG key', detail: `a signed SOA query for ${this.zone} was answered with a verified signature of key ${this.key.name}` });
 
-    const u = await this.exchange(encodePrerequisiteOnlyUpdate(randomInt(65536), this.zone), 'prerequisite-only UPDATE');
+    const name = this.preflightName || this.zone;
+    const probe = { name, type: 'SRV', ttl: 1, rdata: '0 0 1 srvctl-preflight.invalid.' };
+    const u = await this.exchange(encodeNoOpUpdate(randomInt(65536), this.zone, probe), 'no-op UPDATE');
     const uVerdict = verifyResponse(u.reply, this.key, u.mac, this.now());
     const uRcode = rcodeName(u.reply[3]! & 0x0f);
     if (!uVerdict.ok && uVerdict.tsigError) throw new SrvctlError('provider', credentialFailure(uVerdict.tsigError, this.key, this.server, 'update', true));
-    if (uRcode === 'REFUSED') throw new SrvctlError('provider', `${serverLabel(this.server)} refused an UPDATE of zone ${this.zone} signed with key ${this.key.name} (REFUSED): the key has no update rights there (update-policy / allow-update; Knot: acl action update)`);
+    if (uRcode === 'REFUSED') throw new SrvctlError('provider', `${serverLabel(this.server)} refused the update (REFUSED): key ${this.key.name} has no update rights for ${name} in zone ${this.zone}: the key lacks the update right (update-policy / allow-update; proven by a no-op update that changes nothing)`);
     if (uRcode === 'NOTAUTH') throw new SrvctlError('provider', `${serverLabel(this.server)} is not authoritative for updates of zone ${this.zone} (NOTAUTH): send updates to the primary`);
-    if (uRcode !== 'NOERROR') throw new SrvctlError('provider', `${serverLabel(this.server)} answered ${uRcode} to a prerequisite-only UPDATE of ${this.zone}`);
-    if (!uVerdict.ok) throw new SrvctlError('provider', `${serverLabel(this.server)} answered the prerequisite-only UPDATE but ${uVerdict.problem}`);
-    checks.push({ check: 'update right', detail: `a prerequisite-only update of ${this.zone} (it changes nothing) was accepted for key ${this.key.name} (Knot checks the update right there; BIND accepts it from any key it knows)` });
-    return { writeRight: false, checks };
+    if (uRcode !== 'NOERROR') throw new SrvctlError('provider', `${serverLabel(this.server)} answered ${uRcode} to a no-op UPDATE of ${this.zone}`);
+    if (!uVerdict.ok) throw new SrvctlError('provider', `${serverLabel(this.server)} answered the no-op UPDATE but ${uVerdict.problem}`);
+    checks.push({ check: 'update right', detail: `a no-op update at ${name} (one probe record added and deleted in the same message, nothing changes) was accepted for key ${this.key.name}` });
+    return { writeRight: true, checks };
   }
 
   /** The zone's NS set, asked of the primary; an NS at the primary's address is asked on its port. */
@@ -307,5 +308,9 @@ export async function create(manifest: Manifest, ctx: ProviderContext) {
     }
   }
   const key = await loadTsigKey(o.tsig as Record<string, unknown>, ctx.env);
-  return new Rfc2136Provider({ host, port }, manifest.provider.zone, key, ctx) as Provider;
+  const provider = new Rfc2136Provider({ host, port }, manifest.provider.zone, key, ctx);
+  // A name that holds nothing, under the discovery domain: BIND bumps the serial when the
+  // probe is added to and deleted from an RRset that exists (measured), not at an empty name.
+  provider.preflightName = `_srvctl-preflight._tcp.${manifest.domain}`;
+  return provider as Provider;
 }
