@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Bind, newKey } from '../support/bind.js';
-import { DOMAIN, EtcdBed, type MemberSpec } from '../support/etcdbed.js';
+import { DOMAIN, EtcdBed, type EtcdRelease, type MemberSpec } from '../support/etcdbed.js';
 
 /**
- * One cluster's life on real etcd 3.5 (trixie's), BIND and the rfc2136 provider in a network
- * namespace, once with http peers and once with https (auto-TLS): hand-made records
+ * One cluster's life on real etcd, BIND and the rfc2136 provider in a network namespace:
+ * 3.4 with https peers (3.4 reads only _etcd-server-ssl), 3.5 (trixie's) with http and with
+ * https (auto-TLS). Hand-made records
  * adopted, members bootstrapped from srvctl's env renders, drift --etcd clean, destroy
  * refused while they run, then destroy once they are stopped.
  */
@@ -16,12 +17,18 @@ const NODES = ['node1', 'node2', 'node3'] as const;
 const IP = { node1: '127.0.0.11', node2: '127.0.0.12', node3: '127.0.0.13' } as const;
 const CLIENT = { node1: 2379, node2: 2479, node3: 2579 } as const;
 
-for (const tls of [false, true]) {
+const RUNS: { release: EtcdRelease; version: '3.4' | '3.5'; tls: boolean }[] = [
+  { release: '3.4', version: '3.4', tls: true },
+  { release: '3.5', version: '3.5', tls: false },
+  { release: '3.5', version: '3.5', tls: true },
+];
+
+for (const { release, version, tls } of RUNS) {
   const scheme = tls ? 'https' : 'http';
   const insecure = tls ? ['--insecure-skip-tls-verify'] : [];
   const srvSuffix = tls ? '-ssl' : '';
 
-  describe(`the life of one cluster on real etcd 3.5 with ${scheme} peers (adopt, bootstrap, drift, destroy)`, function () {
+  describe(`the life of one cluster on real etcd ${release} with ${scheme} peers (adopt, bootstrap, drift, destroy)`, function () {
     this.timeout(240_000);
     let bed: EtcdBed;
     let bind: Bind;
@@ -33,7 +40,7 @@ for (const tls of [false, true]) {
     };
 
     before(async () => {
-      bed = new EtcdBed(`life${tls ? 's' : 'p'}`, '3.5');
+      bed = new EtcdBed(`life${release.replace(/\W/g, '')}${tls ? 's' : 'p'}`, release);
       await bed.setup(Object.values(IP));
       // the hand-made records an operator has today: exactly what the manifest will want, no markers
       const handMade = [
@@ -55,7 +62,7 @@ for (const tls of [false, true]) {
         `version: 1
 cluster: life
 domain: ${DOMAIN}
-etcd: { version: "3.5", tls: ${tls}${tls ? ', autoTls: true' : ''}, token: life-${scheme} }
+etcd: { version: "${version}", tls: ${tls}${tls ? ', autoTls: true' : ''}, token: life-${release}-${scheme} }
 provider: { type: rfc2136, server: 127.0.0.1, port: 53, tsig: { name: srvctl, secretEnv: SRVCTL_TSIG } }
 members:
 ${NODES.map((n) => `  - { name: ${n}, host: ${n}.${DOMAIN}, ipv4: ${IP[n]}, clientPort: ${CLIENT[n]} }`).join('\n')}
