@@ -10,7 +10,6 @@ import { encodeAxfrQuery, encodeNoOpUpdate, encodeQuestion, encodeUpdate, type R
 import { SrvctlError } from '../src/errors.js';
 import type { Manifest } from '../src/manifest/types.js';
 import type { Plan } from '../src/plan/plan.js';
-import { srvName } from '../src/records/desired.js';
 import { isSubdomain, normalizeName } from '../src/records/name.js';
 import { rrsetKey, type Rec } from '../src/records/record.js';
 import type { ApplyResult, Nameserver, Provider, ProviderContext, PreflightResult } from './provider.js';
@@ -241,7 +240,7 @@ class Rfc2136Provider implements Provider {
     return { reply: reply!, mac };
   }
 
-  /** where preflight's no-op UPDATE adds and deletes its probe record: the server SRV name srvctl writes */
+  /** where preflight's no-op UPDATE adds and deletes its probe record: an empty name under the discovery domain */
   preflightName = '';
 
   /**
@@ -272,11 +271,11 @@ class Rfc2136Provider implements Provider {
     const uVerdict = verifyResponse(u.reply, this.key, u.mac, this.now());
     const uRcode = rcodeName(u.reply[3]! & 0x0f);
     if (!uVerdict.ok && uVerdict.tsigError) throw new SrvctlError('provider', credentialFailure(uVerdict.tsigError, this.key, this.server, 'update', true));
-    if (uRcode === 'REFUSED') throw new SrvctlError('provider', `${serverLabel(this.server)} refused a no-op UPDATE at ${name} signed with key ${this.key.name} (REFUSED): the key lacks the update right there (BIND: update-policy grant / allow-update)`);
+    if (uRcode === 'REFUSED') throw new SrvctlError('provider', `${serverLabel(this.server)} refused the update (REFUSED): key ${this.key.name} has no update rights for ${name} in zone ${this.zone}: the key lacks the update right (update-policy / allow-update; proven by a no-op update that changes nothing)`);
     if (uRcode === 'NOTAUTH') throw new SrvctlError('provider', `${serverLabel(this.server)} is not authoritative for updates of zone ${this.zone} (NOTAUTH): send updates to the primary`);
     if (uRcode !== 'NOERROR') throw new SrvctlError('provider', `${serverLabel(this.server)} answered ${uRcode} to a no-op UPDATE of ${this.zone}`);
     if (!uVerdict.ok) throw new SrvctlError('provider', `${serverLabel(this.server)} answered the no-op UPDATE but ${uVerdict.problem}`);
-    checks.push({ check: 'update right', detail: `a no-op UPDATE at ${name} (one probe record added and deleted in the same message, nothing changes) was accepted for key ${this.key.name}` });
+    checks.push({ check: 'update right', detail: `a no-op update at ${name} (one probe record added and deleted in the same message, nothing changes) was accepted for key ${this.key.name}` });
     return { writeRight: true, checks };
   }
 
@@ -315,6 +314,8 @@ export async function create(manifest: Manifest, ctx: ProviderContext) {
   }
   const key = await loadTsigKey(o.tsig as Record<string, unknown>, ctx.env);
   const provider = new Rfc2136Provider({ host, port }, manifest.provider.zone, key, ctx);
-  provider.preflightName = srvName('server', manifest.etcd.tls, manifest.etcd.serviceName, manifest.domain);
+  // A name that holds nothing, under the discovery domain: BIND bumps the serial when the
+  // probe is added to and deleted from an RRset that exists (measured), not at an empty name.
+  provider.preflightName = `_srvctl-preflight._tcp.${manifest.domain}`;
   return provider as Provider;
 }

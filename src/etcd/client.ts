@@ -143,10 +143,20 @@ export class GatewayClient implements EtcdClient {
     }
   }
 
-  memberAdd(peerURLs: string[]): Promise<LiveMember> {
-    return this.patiently(() =>
-      this.firstAnswer(`etcd member add ${peerURLs.join(',')}`, async (e) => toLive(((await this.post(e, 'v3/cluster/member/add', { peerURLs })) as { member: GatewayMember }).member)),
-    );
+  /**
+   * An add whose answer is an error may still have been applied (etcd 3.4 has answered
+   * "member not found" for an add it made): the list is read again before it counts as failed.
+   */
+  async memberAdd(peerURLs: string[]): Promise<LiveMember> {
+    try {
+      return await this.patiently(() =>
+        this.firstAnswer(`etcd member add ${peerURLs.join(',')}`, async (e) => toLive(((await this.post(e, 'v3/cluster/member/add', { peerURLs })) as { member: GatewayMember }).member)),
+      );
+    } catch (e) {
+      const made = (await this.memberList().catch(() => [])).find((m) => !m.name && peerURLs.every((u) => m.peerURLs.includes(u)));
+      if (made) return made;
+      throw e;
+    }
   }
 
   async memberRemove(id: string): Promise<void> {

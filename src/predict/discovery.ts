@@ -160,7 +160,7 @@ function advertiseMap(input: PredictInput): { map?: Map<string, string>; error?:
 }
 
 /** Config.GetDNSClusterNames for each version: the cluster strings and the error etcd keeps. */
-function dnsClusterNames(input: PredictInput, swallowed: string[]): { parts: string[]; error?: string } {
+function dnsClusterNames(input: PredictInput, swallowed: string[]): { parts: string[]; error?: string; orderNote?: string } {
   const suffix = input.serviceName ? `-${input.serviceName}` : '';
   const ap = advertiseMap(input);
   if (input.version === '2.3') {
@@ -200,7 +200,25 @@ function dnsClusterNames(input: PredictInput, swallowed: string[]): { parts: str
   const errors = [ssl.error, plain.error].filter((e): e is string => !!e);
   const parts = [...ssl.parts, ...plain.parts];
   if (parts.length > 0) swallowed.push(...errors);
-  return { parts, error: errors.length ? errors.join('; ') : undefined };
+  const orderNote = mergeOrderNote(input, [`_etcd-server-ssl${suffix}._tcp.${input.domain}`, ssl.parts], [`_etcd-server${suffix}._tcp.${input.domain}`, plain.parts]);
+  return { parts, error: errors.length ? errors.join('; ') : undefined, orderNote };
+}
+
+/**
+ * 3.5+ merges the two lists' temp names ("0" of each becomes one member), in the order DNS
+ * answers. Go sorts SRV answers by priority only, so with equal priorities a rotating
+ * server (BIND by default) pairs other entries on each query: seen on real 3.5.16 and 3.5.30.
+ */
+function mergeOrderNote(input: PredictInput, ...lists: [string, string[]][]): string | undefined {
+  const temps = lists.map(([, parts]) => parts.filter((p) => !p.startsWith(`${input.member.name}=`)).length);
+  if (temps.some((n) => n === 0) || temps.every((n) => n < 2)) return undefined;
+  const rotates = lists.some(([name], i) => {
+    const l = srvAt(input.view, name);
+    const priorities = l.ok ? l.records.map((r) => r.priority) : [];
+    return temps[i]! >= 2 && new Set(priorities).size < priorities.length;
+  });
+  if (!rotates) return undefined;
+  return `etcd ${input.version} merges the temporary names of the ${lists.map(([n]) => n.split('.')[0]).join(' and ')} entries ("0", "1", … restart in each list) in the order DNS answers; with equal SRV priorities that order changes between queries, so which entries merge, and the member and cluster IDs shown, can differ from what this member computes`;
 }
 
 /** types.NewURLsMap: names in first-seen order, URLs sorted per name. */
@@ -289,14 +307,14 @@ function orderDependence(input: PredictInput, m: Map<string, string[]>): string 
 export function predictMember(input: PredictInput): MemberPrediction {
   const swallowed: string[] = [];
   const base = { member: input.member.name, swallowed };
-  const { parts, error } = dnsClusterNames(input, swallowed);
+  const { parts, error, orderNote } = dnsClusterNames(input, swallowed);
   if (parts.length === 0) return { ...base, outcome: 'exits', error: error ?? `cannot find local etcd member "${input.member.name}" in SRV records` };
   const m = urlsMap(parts);
   const initialCluster = parts.join(',');
   const cluster = [...m].map(([name, urls]) => ({ name, urls, id: hexId(memberId(urls, input.token)) }));
   const shared = { ...base, initialCluster, cluster, clusterId: hexId(clusterId([...m.values()].map((u) => memberId(u, input.token)))) };
   if (!m.has(input.member.name)) return { ...shared, outcome: 'exits', error: `cannot find local etcd member "${input.member.name}" in SRV records` };
-  const orderDependent = orderDependence(input, m);
+  const orderDependent = [orderDependence(input, m), orderNote].filter(Boolean).join('; ') || undefined;
   if (input.member.state === 'new') {
     const match = advertiseMatches(input, m);
     if (match.error) return { ...shared, outcome: 'exits', error: match.error, orderDependent };

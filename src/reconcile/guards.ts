@@ -78,13 +78,15 @@ export function judgeWithoutEndpoints(manifest: Manifest, plan: Plan): Guard[] {
     if (!was || (now && now.target === was.target && now.port === was.port)) continue;
     const scheme = manifest.etcd.tls ? 'https' : 'http';
     const target = `${scheme}://${was.target}:${was.port}`;
-    const wantedBy = manifest.members.find((m) => m.name === was.target.split('.')[0] || m.host === was.target);
+    // A deleted target whose first label names a member that now has another host: that member moves.
+    const moved = !now ? manifest.members.find((m) => m.name === was.target.split('.')[0] && m.host !== was.target) : undefined;
+    const to = now ? `${scheme}://${now.target}:${now.port}` : moved ? moved.advertisePeerUrl : null;
     guards.push({
       code: 'member-change-unverified',
       effect: 'warn',
-      member: wantedBy?.name ?? was.target,
-      message: now
-        ? `the member at ${target} moves to ${scheme}://${now.target}:${now.port}: if it runs, run etcdctl member update <id> --peer-urls=${scheme}://${now.target}:${now.port} first (srvctl checks this with --etcd-endpoints)`
+      member: moved?.name ?? was.target,
+      message: to
+        ? `the member at ${target} moves to ${to}: its old records are deleted; if it runs, run etcdctl member update <id> --peer-urls=${to} first (srvctl checks this with --etcd-endpoints)`
         : `the member at ${target} leaves DNS: if it runs, run etcdctl member remove <id> first (srvctl checks this with --etcd-endpoints)`,
     });
   }

@@ -176,4 +176,14 @@ describe('etcd discovery prediction', () => {
     const v = view({ [SSL]: srv('node1', 'node2', 'node3') }, { node1: ['127.0.0.11', '2001:db8::11'], node2: ['127.0.0.12', '2001:db8::12'], node3: ['127.0.0.13', '2001:db8::13'] });
     assert.deepEqual(predictAll('3.5', v).map((x) => x.outcome), ['starts', 'starts', 'starts']);
   });
+
+  it('both record sets on 3.5 with equal priorities: the merged temp names depend on answer order, and the prediction says so; distinct priorities fix the order', () => {
+    const equal = predictAll('3.5', view({ [SSL]: srv('node1', 'node2', 'node3'), [PLAIN]: srv('node1', 'node2', 'node3') }));
+    for (const p of equal) assert.match(p.orderDependent ?? '', /merges the temporary names of the _etcd-server-ssl and _etcd-server entries/);
+    const ordered = (list: SrvLookup): SrvLookup => (list.ok ? { ok: true, records: list.records.map((r, i) => ({ ...r, priority: (i + 1) * 10 })) } : list);
+    const distinct = predictAll('3.5', view({ [SSL]: ordered(srv('node1', 'node2', 'node3')), [PLAIN]: ordered(srv('node1', 'node2', 'node3')) }));
+    for (const p of distinct) assert.equal(p.orderDependent, undefined);
+    // one list only: temp names never merge, whatever the order
+    for (const p of predictAll('3.5', view({ [SSL]: srv('node1', 'node2', 'node3') }))) assert.equal(p.orderDependent, undefined);
+  });
 });

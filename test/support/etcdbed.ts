@@ -19,6 +19,8 @@ export interface MemberSpec {
   peerScheme: 'https' | 'http';
   /** the host in --initial-advertise-peer-urls; default <name>.<DOMAIN> */
   advertiseHost?: string;
+  /** where memberList asks this member (a rendered config's client URL); default http://<ip>:2379 */
+  clientUrl?: string;
 }
 
 export interface MemberResult {
@@ -209,7 +211,10 @@ export class EtcdBed {
   async memberList(): Promise<{ clusterId: string; members: { id: string; name: string; peerURLs: string[] }[] } | null> {
     for (const m of this.members) {
       if (m.exited) continue;
-      const r = await this.exec([this.bin.etcdctl, '--endpoints', `http://${m.spec.ip}:2379`, '--command-timeout=1s', '--dial-timeout=1s', 'member', 'list', '-w', 'json'], 5000);
+      const url = m.spec.clientUrl ?? `http://${m.spec.ip}:2379`;
+      // auto-TLS client certificates are self-signed
+      const tls = url.startsWith('https:') ? ['--insecure-skip-tls-verify', '--insecure-transport=false'] : [];
+      const r = await this.exec([this.bin.etcdctl, '--endpoints', url, ...tls, '--command-timeout=1s', '--dial-timeout=1s', 'member', 'list', '-w', 'json'], 5000);
       if (r.code !== 0) continue;
       // IDs are uint64: parse them as text, JSON numbers would lose precision.
       const text = r.stdout.replace(/"(cluster_id|ID|member_id)":(\d+)/g, '"$1":"$2"');
