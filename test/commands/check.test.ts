@@ -174,6 +174,13 @@ describe('srvctl sync predicts what etcd does with the records it would write', 
       assert.equal(doc.configs, undefined);
       assert.equal(doc.verify, undefined, 'nothing was verified: nothing was written');
       assert.equal(readFileSync(zone, 'utf8'), before, 'the zone file is untouched');
+      const plan = await srvctl(['plan', join(dir, 'cluster.yaml'), '--json']);
+      assert.equal(plan.code, 1, 'plan exits 1 when etcd would reject the planned records');
+      const planned = JSON.parse(plan.stdout);
+      assert.equal(planned.verdict.ok, false);
+      assert.equal(planned.error.code, 'prediction');
+      assert.equal(planned.summary.create, 9, 'the plan itself is kept in the JSON');
+      assert.match(plan.stderr, /Prediction on the planned records: etcd 3\.5 would not bootstrap the intended cluster/);
       const forced = await srvctl(['sync', join(dir, 'cluster.yaml'), '--yes', '--force']);
       assert.equal(forced.code, 0);
       assert.match(forced.stderr, /warning: --force/);
