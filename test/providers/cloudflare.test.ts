@@ -114,7 +114,8 @@ describe('cloudflare provider against a contract-checked fake Cloudflare', funct
         writeFileSync(manifest, manifestText(fake, dnsPort, 12, ', batchSize: 20'));
         const kept = foreign();
         // zone lookup, the listing, the listing of the foreign SRV target, the token verify (preflight), then a re-read and a batch per batch
-        const positions = 4 + 2 * Math.ceil((12 * 3) / 20);
+        const reads = 4;
+        const positions = reads + 2 * Math.ceil((12 * 3) / 20);
         for (let at = 1; at <= positions; at++) {
           fake.records = fake.records.filter((x) => kept.some((k) => k.id === x.id));
           fake.requests.length = 0;
