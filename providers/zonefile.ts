@@ -45,13 +45,12 @@ export async function withZoneLock<T>(path: string, fn: () => Promise<T>, opts?:
   return withFileLock(await writeTarget(path), fn, opts);
 }
 
-/** The records at `names`, TTLs included, as one comparable string. */
-function stateAt(records: readonly Rec[], names: ReadonlySet<string>): string {
-  return records
-    .filter((r) => names.has(r.name))
-    .map((r) => `${recordKey(r)}\t${r.ttl}`)
-    .sort()
-    .join('\n');
+/** The records at each of `names`, TTLs included, as one comparable string per name. */
+function stateAt(records: readonly Rec[], names: Iterable<string>): Map<string, string> {
+  const out = new Map<string, string[]>();
+  for (const n of names) out.set(n, []);
+  for (const r of records) out.get(r.name)?.push(`${recordKey(r)}\t${r.ttl}`);
+  return new Map([...out].map(([n, list]) => [n, list.sort().join('\n')]));
 }
 
 class ChangedDuringWrite extends Error {}
@@ -70,8 +69,8 @@ class ZoneFileProvider implements Provider {
   readonly capabilities = { atomicApply: true, comments: true, preflightProvesWrite: true };
   readonly description: string;
   /** what read() saw: the names asked for and the records at them */
-  private readNames = new Set<string>();
-  private readState = '';
+  /** name → its records as read; a name read in a later round (readManaged's second) is added */
+  private readState = new Map<string, string>();
   private readText: string | null = null;
   private server?: RunningServer;
 
@@ -85,14 +84,14 @@ class ZoneFileProvider implements Provider {
 
   async read(names: readonly string[]): Promise<Rec[]> {
     const loaded = await loadZoneFile(this.path, this.origin);
-    this.readNames = new Set(names);
     this.readText = loaded?.text ?? null;
-    this.readState = stateAt(loaded?.zone.records ?? [], this.readNames);
+    for (const [n, st] of stateAt(loaded?.zone.records ?? [], names)) this.readState.set(n, st);
     if (!loaded) {
       this.ctx.debug(`${this.path} does not exist yet: it will be created with an SOA and NS record`);
       return [];
     }
-    return loaded.zone.records.filter((r) => this.readNames.has(r.name));
+    const wanted = new Set(names);
+    return loaded.zone.records.filter((r) => wanted.has(r.name));
   }
 
   /**
@@ -109,12 +108,13 @@ class ZoneFileProvider implements Provider {
     const loaded = await loadZoneFile(this.path, this.origin);
     const current = loaded?.text ?? null;
     const notes: string[] = [];
-    if (current !== this.readText) {
-      if (stateAt(loaded?.zone.records ?? [], this.readNames) !== this.readState) {
-        throw new SrvctlError('provider', `${this.path}: the records at the managed names changed since they were read for the plan; nothing was written. Run srvctl again.`);
-      }
-      notes.push(`${this.path} changed elsewhere since the plan (other names): those changes are kept`);
+    // Per name, not per file: a change elsewhere is no reason to refuse, and names read in a later round count too.
+    const now = stateAt(loaded?.zone.records ?? [], this.readState.keys());
+    const changed = [...this.readState].filter(([n, st]) => now.get(n) !== st).map(([n]) => n);
+    if (changed.length) {
+      throw new SrvctlError('provider', `${this.path}: the records at the managed names changed since they were read for the plan (${changed.slice(0, 3).join(', ')}${changed.length > 3 ? ', …' : ''}); nothing was written. Run srvctl again.`);
     }
+    if (current !== this.readText) notes.push(`${this.path} changed elsewhere since the plan (other names): those changes are kept`);
     const before = current ?? skeletonZone(this.origin, 0);
     const remove = plan.changes.filter((c) => c.before).map((c) => c.before!);
     const add = plan.changes.filter((c) => c.after).map((c) => c.after!);
@@ -138,7 +138,7 @@ class ZoneFileProvider implements Provider {
       throw new SrvctlError('io', `cannot write zone file ${this.path}: ${(e as Error).message}; the old file is unchanged`);
     }
     this.readText = text;
-    this.readState = stateAt(written.records, this.readNames);
+    this.readState = stateAt(written.records, this.readState.keys());
     return { applied: plan.changes.length, notes: [...notes, `wrote ${this.path}`] };
   }
 

@@ -119,6 +119,25 @@ describe('writes: the zone file lock', function () {
     assert.equal(await readFile(zone, 'utf8'), edited, 'nothing written over the hand edit');
   });
 
+  it('a hand edit at a name of the first read round is seen when the plan needed a second round (a removed member)', async () => {
+    const zone = join(dir, 'example.com.zone');
+    await writeFile(zone, BASE_ZONE);
+    const provider = `  type: zonefile\n  path: ${zone}`;
+    const four = manifestFrom(join(dir, 'c.yaml'), clusterYaml({ cluster: 'c', domain: 'c.example.com', zone: 'example.com', members: 4, net: 1, provider }));
+    await syncInProcess(four);
+    // m3 leaves: its host is read in a second round, found through its old SRV target.
+    const three = manifestFrom(join(dir, 'c.yaml'), clusterYaml({ cluster: 'c', domain: 'c.example.com', zone: 'example.com', members: 3, net: 1, provider }));
+    let edited = '';
+    const result = await outcome(
+      syncInProcess(three, undefined, async () => {
+        edited = `${await readFile(zone, 'utf8')}_etcd-server._tcp.c.example.com. 300 IN SRV 0 0 2380 hand.example.net.\n`;
+        await writeFile(zone, edited);
+      }),
+    );
+    assert.match(result, /changed since they were read.*_etcd-server\._tcp\.c\.example\.com/);
+    assert.equal(await readFile(zone, 'utf8'), edited);
+  });
+
   it('an editor that ignores the lock and saves while srvctl holds it: its edit is kept or the sync refuses', async () => {
     const zone = join(dir, 'example.com.zone');
     const counts = { merged: 0, refused: 0 };
@@ -156,7 +175,7 @@ describe('writes: the zone file lock', function () {
     assert.equal(counts.merged + counts.refused, 40);
   });
 
-  it('a lock left by a dead process is broken; a live holder is waited for', async () => {
+  it('a lock left by a dead process is broken, and the lock is released after the write (live holders are waited for: the pairs above)', async () => {
     const zone = join(dir, 'example.com.zone');
     await writeFile(zone, BASE_ZONE);
     // pid 2^22+1 is above Linux's pid_max default: never a live process
