@@ -94,7 +94,8 @@ function compressingSrvAnswer(q: Message, records: { target: string; port: numbe
   w.buf.writeUInt16BE(records.length, 6);
   w.pos = 12;
   const question = q.questions[0]!;
-  w.name(nameWire(question.name), true);
+  // the question as asked, case kept: srvctl's transport checks its 0x20 bits
+  w.name(nameWire(question.wireName ?? question.name), true);
   w.u16(question.type);
   w.u16(1);
   for (const r of records) {

@@ -93,12 +93,21 @@ export interface FakeUdp {
 
 export async function fakeUdp(onQuery: (q: ParsedQuery, from: RemoteInfo, n: number, server: FakeUdp) => Buffer[] | void, port = 0): Promise<FakeUdp> {
   const socket = createSocket('udp4');
+  // A flood may still be sending when the test closes the peer: sends after close are dropped.
+  let closed = false;
   const server: FakeUdp = {
     socket,
     port: 0,
     queries: [],
-    send: (buf, to) => socket.send(buf, to.port, to.address),
-    close: () => new Promise((r) => socket.close(() => r())),
+    send: (buf, to) => {
+      if (!closed) socket.send(buf, to.port, to.address, () => undefined);
+    },
+    close: () =>
+      new Promise((r) => {
+        if (closed) return r();
+        closed = true;
+        socket.close(() => r());
+      }),
   };
   socket.on('message', (buf, from) => {
     const q = parseQuery(buf);
