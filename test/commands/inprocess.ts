@@ -7,12 +7,12 @@ import type { RunResult } from '../support/run.js';
  * cli.ts would give: what a CLI test asserts, without paying a process (and a Cloudflare
  * SDK import) per run. Argument parsing stays covered by the few spawning tests.
  */
-export async function inProcess(env: Record<string, string>, command: (ctx: Context) => Promise<number>, json = false): Promise<RunResult> {
+export async function inProcess(env: Record<string, string>, command: (ctx: Context) => Promise<number>, json = false, verbose = false): Promise<RunResult> {
   let stdout = '';
   let stderr = '';
   const ctx: Context = {
     json,
-    verbose: false,
+    verbose,
     debug: false,
     env,
     stdinIsTTY: false,
@@ -22,7 +22,7 @@ export async function inProcess(env: Record<string, string>, command: (ctx: Cont
     emit: (doc) => void (stdout += `${JSON.stringify(doc, null, 2)}\n`),
     paint: makePaint(false),
     errPaint: makePaint(false),
-    providerContext: () => ({ env, debug: () => {}, now: () => new Date() }),
+    providerContext: () => ({ env, debug: (m) => void (verbose && (stderr += `debug: ${m}\n`)), now: () => new Date() }),
     confirm: async () => false,
   };
   try {
@@ -33,4 +33,29 @@ export async function inProcess(env: Record<string, string>, command: (ctx: Cont
     if (json) stdout += `${JSON.stringify({ ...(e.data ?? {}), error: { code: e.code, message: e.message, details: e.details } }, null, 2)}\n`;
     return { code: exitCodeFor(e), stdout, stderr };
   }
+}
+
+/**
+ * `srvctl plan|sync FILE [flags]` in this process, for tests that need no argument
+ * parsing of their own (cli.test.ts keeps that covered by spawning).
+ */
+export async function cliInProcess(args: string[], opts: { env?: Record<string, string> } = {}): Promise<RunResult> {
+  const [command, file, ...rest] = args;
+  const flags: Record<string, string | boolean> = {};
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i]!;
+    if (a === '--no-verify') flags.verify = false;
+    else if (['--member', '--format', '--out', '--etcd-endpoints'].includes(a)) flags[a.slice(2).replace(/-(\w)/g, (_, c: string) => c.toUpperCase())] = rest[++i]!;
+    else if (a.startsWith('--')) flags[a.slice(2).replace(/-(\w)/g, (_, c: string) => c.toUpperCase())] = true;
+  }
+  const json = flags.json === true;
+  if (command === 'sync') {
+    const { sync } = await import('../../src/commands/sync.js');
+    return inProcess(opts.env ?? {}, (ctx) => sync(ctx, file!, flags), json, flags.verbose === true);
+  }
+  if (command === 'plan') {
+    const { plan } = await import('../../src/commands/plan.js');
+    return inProcess(opts.env ?? {}, (ctx) => plan(ctx, file!, flags), json, flags.verbose === true);
+  }
+  throw new Error(`cliInProcess: ${command} is not wired`);
 }
