@@ -35,27 +35,46 @@ export async function inProcess(env: Record<string, string>, command: (ctx: Cont
   }
 }
 
+const VALUE_FLAGS = ['--member', '--format', '--out', '--etcd-endpoints', '--manifest', '--etcd-version', '--service-name', '--timeout', '--retries', '--prom-file', '--concurrency'];
+const camel = (flag: string) => flag.slice(2).replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
+
 /**
- * `srvctl plan|sync FILE [flags]` in this process, for tests that need no argument
- * parsing of their own (cli.test.ts keeps that covered by spawning).
+ * `srvctl plan|sync|drift|check ARGS [flags]` in this process, for tests that need no
+ * argument parsing of their own (cli.test.ts keeps commander covered by spawning).
  */
 export async function cliInProcess(args: string[], opts: { env?: Record<string, string> } = {}): Promise<RunResult> {
-  const [command, file, ...rest] = args;
-  const flags: Record<string, string | boolean> = {};
+  const [command, ...rest] = args;
+  const positional: string[] = [];
+  const flags: Record<string, string | boolean | string[] | undefined> = {};
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i]!;
     if (a === '--no-verify') flags.verify = false;
-    else if (['--member', '--format', '--out', '--etcd-endpoints'].includes(a)) flags[a.slice(2).replace(/-(\w)/g, (_, c: string) => c.toUpperCase())] = rest[++i]!;
-    else if (a.startsWith('--')) flags[a.slice(2).replace(/-(\w)/g, (_, c: string) => c.toUpperCase())] = true;
+    else if (a === '--ns') flags.ns = [...((flags.ns as string[] | undefined) ?? []), rest[++i]!];
+    else if (VALUE_FLAGS.includes(a)) flags[camel(a)] = rest[++i]!;
+    else if (a.startsWith('--')) flags[camel(a)] = true;
+    else positional.push(a);
   }
   const json = flags.json === true;
-  if (command === 'sync') {
-    const { sync } = await import('../../src/commands/sync.js');
-    return inProcess(opts.env ?? {}, (ctx) => sync(ctx, file!, flags), json, flags.verbose === true);
+  const verbose = flags.verbose === true;
+  const env = opts.env ?? {};
+  switch (command) {
+    case 'sync': {
+      const { sync } = await import('../../src/commands/sync.js');
+      return inProcess(env, (ctx) => sync(ctx, positional[0]!, flags), json, verbose);
+    }
+    case 'plan': {
+      const { plan } = await import('../../src/commands/plan.js');
+      return inProcess(env, (ctx) => plan(ctx, positional[0]!, flags), json, verbose);
+    }
+    case 'drift': {
+      const { drift } = await import('../../src/commands/drift.js');
+      return inProcess(env, (ctx) => drift(ctx, positional, flags), json, verbose);
+    }
+    case 'check': {
+      const { check } = await import('../../src/commands/check.js');
+      return inProcess(env, (ctx) => check(ctx, positional[0]!, flags), json, verbose);
+    }
+    default:
+      throw new Error(`cliInProcess: ${command} is not wired`);
   }
-  if (command === 'plan') {
-    const { plan } = await import('../../src/commands/plan.js');
-    return inProcess(opts.env ?? {}, (ctx) => plan(ctx, file!, flags), json, flags.verbose === true);
-  }
-  throw new Error(`cliInProcess: ${command} is not wired`);
 }
