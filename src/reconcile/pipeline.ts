@@ -64,6 +64,12 @@ export async function reconcile(req: ReconcileRequest, deps: ReconcileDeps): Pro
     begin('predict-planned');
     const planned = await predictPlanned(after, names, manifest, deps.resolver);
     report.planned = planned;
+    // Say the cause outright when another srvctl cluster's records share the SRV set: the predictor only sees its effect.
+    const merged = [...new Set(plan.conflicts.filter((k) => k.owner && k.owner !== manifest.cluster && k.record.type === 'SRV').map((k) => `${k.record.name}\t${k.owner}`))];
+    for (const m of merged) {
+      const [name, other] = m.split('\t');
+      planned.findings.unshift({ severity: 'error', code: 'merge', record: name, message: `${name} already holds the SRV records of cluster ${other}: two clusters on one discovery domain merge into one member set; give this cluster its own domain or etcd.serviceName` });
+    }
     const verdict: Verdict = { ok: !planned.findings.some((f) => f.severity === 'error'), errors: planned.findings.filter((f) => f.severity === 'error'), warnings: planned.findings.filter((f) => f.severity === 'warning') };
     report.verdict = verdict;
     done('predict-planned');
