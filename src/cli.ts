@@ -61,11 +61,16 @@ program
 
 program
   .command('plan')
-  .description('read the provider and print the changes; writes nothing (exit 0 in sync, 2 changes pending, 1 failure)')
+  .description('read the provider, plan, predict on the planned records, preflight; writes nothing (exit 0 in sync, 2 changes pending, 1 refused or failed)')
   .argument('<file>', 'cluster manifest')
   .option('--adopt', 'plan to take ownership of foreign records that are exactly what the manifest wants')
   .option('--adopt-from <owner>', "plan to take over the records of another srvctl cluster id (a renamed cluster)")
   .option('--out <plan.json>', 'save the plan with digests of what it was made from, for sync --plan')
+  .option('--etcd-endpoints <urls>', 'client URLs of the running cluster: read its member list and apply the live guards')
+  .option('--cacert <file>', 'CA bundle for https etcd endpoints')
+  .option('--cert <file>', 'client certificate for etcd')
+  .option('--key <file>', 'client key for etcd')
+  .option('--insecure-skip-tls-verify', 'accept self-signed etcd certificates (auto-tls clusters)')
   .action(async (file: string, opts, cmd: Command) => {
     const { plan } = await import('./commands/plan.js');
     exitCode = await plan(await ctxFor(cmd), file, opts);
@@ -77,9 +82,9 @@ program
   .argument('<file>', 'cluster manifest')
   .option('-y, --yes', 'apply without asking')
   .option('--dry-run', 'stop after the plan')
-  .option('--no-verify', 'skip the DNS proof and the etcd prediction (for hosts that cannot reach the nameservers)')
-  .option('--force', 'emit config even when etcd is predicted to reject the records')
-  .option('--etcd-endpoints <urls>', 'client URLs of the running cluster: members marked existing are added (member add) before their records')
+  .option('--no-verify', 'skip the DNS queries after the write (for hosts that cannot reach the nameservers); the prediction on the planned records still runs')
+  .option('--force', 'write and emit config even when etcd is predicted to reject the records (never past a failed preflight or a guard)')
+  .option('--etcd-endpoints <urls>', 'client URLs of the running cluster: live guards, and members marked existing are added (member add) before their records')
   .option('--cacert <file>', 'CA bundle for https etcd endpoints')
   .option('--cert <file>', 'client certificate for etcd')
   .option('--key <file>', 'client key for etcd')

@@ -4,9 +4,20 @@ import { createHash } from 'node:crypto';
  * etcd's member and cluster IDs (membership.NewMember / RaftCluster.genID): members that
  * compute different IDs for each other never agree on one cluster.
  */
+// Every member of an n-member prediction hashes the same n entries: n² SHA-1s without a
+// cache (500 members: 250,000). Bounded, so a long drift run does not grow it forever.
+const memberIds = new Map<string, bigint>();
+const MAX_CACHED = 100_000;
+
 export function memberId(peerUrls: readonly string[], token: string): bigint {
   const b = [...peerUrls].sort().join('') + token;
-  return createHash('sha1').update(b).digest().readBigUInt64BE(0);
+  let id = memberIds.get(b);
+  if (id === undefined) {
+    id = createHash('sha1').update(b).digest().readBigUInt64BE(0);
+    if (memberIds.size >= MAX_CACHED) memberIds.clear();
+    memberIds.set(b, id);
+  }
+  return id;
 }
 
 export function clusterId(memberIds: readonly bigint[]): bigint {

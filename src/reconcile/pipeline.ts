@@ -95,6 +95,12 @@ export async function reconcile(req: ReconcileRequest, deps: ReconcileDeps): Pro
     if (req.mode !== 'destroy') {
       const planned = await predictPlanned(after, names, manifest, deps.resolver);
       report.planned = planned;
+      // Say the cause outright when another srvctl cluster's records share the SRV set: the predictor only sees its effect.
+      const merged = [...new Set(plan.conflicts.filter((k) => k.owner && k.owner !== manifest.cluster && k.record.type === 'SRV').map((k) => `${k.record.name}\t${k.owner}`))];
+      for (const m of merged) {
+        const [name, other] = m.split('\t');
+        planned.findings.unshift({ severity: 'error', code: 'merge', record: name, message: `${name} already holds the SRV records of cluster ${other}: two clusters on one discovery domain merge into one member set; give this cluster its own domain or etcd.serviceName` });
+      }
       verdict = { ok: !planned.findings.some((f) => f.severity === 'error'), errors: planned.findings.filter((f) => f.severity === 'error'), warnings: planned.findings.filter((f) => f.severity === 'warning') };
       report.verdict = verdict;
     }
@@ -110,6 +116,9 @@ export async function reconcile(req: ReconcileRequest, deps: ReconcileDeps): Pro
     // 4. preflight: the credential, and with endpoints the live member list and its guards.
     begin('preflight');
     report.preflight = await provider.preflight(req.mode === 'drift' ? 'read' : 'write');
+    if (!provider.capabilities.preflightProvesWrite && !report.preflight.writeRight) {
+      report.preflight.checks.push({ check: 'write right', detail: `${provider.type} cannot prove it without writing; a refused write changes nothing (the apply is all-or-nothing${provider.capabilities.maxBatch ? ' per batch' : ''})` });
+    }
     const endpoints = req.etcdEndpoints?.length ? req.etcdEndpoints : manifest.etcd.endpoints ?? [];
     let etcd: EtcdClient | undefined;
     let joins: Member[] = [];

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { FakeCloudflare, type Injection } from '../support/cloudflare/fake.js';
 import { plan as planCommand } from '../../src/commands/plan.js';
 import { sync as syncCommand } from '../../src/commands/sync.js';
-import { inProcess } from '../commands/inprocess.js';
-import { CLI, FIXTURES, ROOT, run, scratch, srvctl } from '../support/run.js';
+import { cliInProcess, inProcess } from '../commands/inprocess.js';
+import { CLI, FIXTURES, ROOT, run, scratch } from '../support/run.js';
 
 const TOKEN = 'cf-test-token-4b1d9e0c7a';
 const READONLY = 'cf-readonly-token-77e1';
@@ -30,7 +30,7 @@ describe('cloudflare provider against a contract-checked fake Cloudflare', funct
   let manifest: string;
   let cleanup: () => Promise<void>;
   const env = (token = TOKEN) => ({ CLOUDFLARE_API_TOKEN: token, SRVCTL_HTTP_TIMEOUT_MS: '1500' });
-  const sync = (...more: string[]) => srvctl(['sync', manifest, '--yes', ...more], { env: env() });
+  const sync = (...more: string[]) => cliInProcess(['sync', manifest, '--yes', ...more], { env: env() });
   const noToken = (...outputs: string[]) => outputs.forEach((o) => assert.ok(!o.includes(TOKEN) && !o.includes(READONLY), 'a token appeared in the output'));
   const foreign = () => [
     fake.seed(zoneId, { name: 'www.example.com', type: 'A', content: '192.0.2.80', proxied: true }),
@@ -98,11 +98,11 @@ describe('cloudflare provider against a contract-checked fake Cloudflare', funct
   ] as const) {
     it(`${members} members${batchSize ? ` with batches of ${batchSize}` : ''}: ${expected} requests, whatever the record count`, async () => {
       writeFileSync(manifest, manifestText(fake, dnsPort, members, batchSize ? `, batchSize: ${batchSize}` : ''));
-      const r = await srvctl(['sync', manifest, '--yes', '--no-verify', '--format', 'env', '--member', 'node1'], { env: env() });
+      const r = await cliInProcess(['sync', manifest, '--yes', '--no-verify', '--format', 'env', '--member', 'node1'], { env: env() });
       assert.equal(r.code, 0, r.stderr);
       assert.equal(fake.requests.length, expected);
       assert.equal(fake.records.length, members * 3, 'SRV server, SRV client and A per member: no TXT markers');
-      const again = await srvctl(['plan', manifest], { env: env() });
+      const again = await cliInProcess(['plan', manifest], { env: env() });
       assert.equal(again.code, 0, again.stdout);
     });
   }
@@ -149,10 +149,10 @@ describe('cloudflare provider against a contract-checked fake Cloudflare', funct
   });
 
   it('a wrong token and a token without DNS:Edit give their messages, exit 1, and never show the token', async () => {
-    const wrong = await srvctl(['sync', manifest, '--yes'], { env: env('not-a-token') });
+    const wrong = await cliInProcess(['sync', manifest, '--yes'], { env: env('not-a-token') });
     assert.equal(wrong.code, 1);
     assert.match(wrong.stderr, /Cloudflare refused looking up zone example\.com \(10000 Authentication error\): the token needs Zone:Read and DNS:Edit/);
-    const ro = await srvctl(['sync', manifest, '--yes', '--verbose', '--json'], { env: env(READONLY) });
+    const ro = await cliInProcess(['sync', manifest, '--yes', '--verbose', '--json'], { env: env(READONLY) });
     assert.equal(ro.code, 1);
     assert.match(ro.stderr, /Cloudflare refused batch 1 of 1 \(18 changes\) \(10000 Authentication error\)/);
     assert.equal(JSON.parse(ro.stdout).error.code, 'provider');
@@ -160,7 +160,7 @@ describe('cloudflare provider against a contract-checked fake Cloudflare', funct
   });
 
   it('refuses to start without a token, before any request', async () => {
-    const r = await srvctl(['plan', manifest], { env: { CLOUDFLARE_API_TOKEN: '' } });
+    const r = await cliInProcess(['plan', manifest], { env: { CLOUDFLARE_API_TOKEN: '' } });
     assert.equal(r.code, 1);
     assert.match(r.stderr, /environment variable CLOUDFLARE_API_TOKEN \(provider\.tokenEnv\) is not set/);
     assert.equal(fake.requests.length, 0);
@@ -180,7 +180,7 @@ describe('cloudflare provider against a contract-checked fake Cloudflare', funct
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /cloudflare keeps TTLs of at least 60 s/);
     assert.ok(fake.records.every((x) => x.ttl === 60));
-    assert.equal((await srvctl(['plan', manifest], { env: env() })).code, 0);
+    assert.equal((await cliInProcess(['plan', manifest], { env: env() })).code, 0);
     writeFileSync(manifest, manifestText(fake, dnsPort, 3).replace('domain: coreos.example.com', 'domain: coreos.example.com\nttl: 1'));
     assert.equal((await sync('--no-verify')).code, 0);
     assert.ok(fake.records.every((x) => x.ttl === 1));

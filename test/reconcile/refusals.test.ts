@@ -86,6 +86,7 @@ describe('issue 12 cases, refused before any write (in-process, real BIND)', fun
       assert.equal(r.outcome, 'refused');
       assert.equal(r.verdict?.ok, false);
       assert.ok(r.verdict!.errors.some((f) => /no cluster forms: 3 of 6 initial members run/.test(f.message)), JSON.stringify(r.verdict!.errors));
+      assert.ok(r.verdict!.errors.some((f) => f.code === 'merge' && /holds the SRV records of cluster alpha/.test(f.message)), 'the cause is named');
       assert.deepEqual(r.writes, []);
     }
     assert.deepEqual(await snapshot(), before);
