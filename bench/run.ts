@@ -7,6 +7,7 @@ import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { CLI, fmtMs, medianOf, ratio, ROOT, RUNS, timeOnce, type Row } from './lib.js';
+import { codecBench, serveBench } from './server.js';
 import { bigZoneBench, cloudflareBench, driftBench, rfc2136Bench, serverBench, transportBench } from './suites.js';
 
 async function startupBench(): Promise<Row[]> {
@@ -77,6 +78,8 @@ const SUITES: Record<string, () => Promise<Row[]>> = {
   check: checkBench,
   transport: transportBench,
   server: serverBench,
+  codec: codecBench,
+  serve: serveBench,
   bigzone: bigZoneBench,
   cloudflare: cloudflareBench,
   rfc2136: rfc2136Bench,
