@@ -44,6 +44,7 @@ export async function serve(ctx: Context, file: string, flags: ServeFlags, signa
     }
   };
   const authority = await load();
+  for (const r of authority.unservable.slice(0, 5)) ctx.err(`not served: ${r.name} ${r.type} (srvctl cannot encode this form of ${r.type}; write it as RFC 3597 \\# rdata)\n`);
   const workers = flags.workers === undefined ? 1 : Number(flags.workers);
   if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new SrvctlError('usage', `--workers "${flags.workers}" is not a whole number from 1 to 64`);
   // Each worker runs this same command (cluster re-runs the CLI) and serves on the shared port.
