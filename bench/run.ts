@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { CLI, interleaved, pairRow, ROOT, RUNS, timeOnce, type Row } from './lib.js';
 import { scaleBench } from './scale.js';
 import { transportKnotBench } from './transport-knot.js';
+import { codecBench, serveBench } from './server.js';
 import { bigZoneBench, cloudflareBench, driftBench, rfc2136Bench, serverBench, transportBench } from './suites.js';
 
 async function startupBench(): Promise<Row[]> {
@@ -82,6 +83,8 @@ const SUITES: Record<string, () => Promise<Row[]>> = {
   transport: transportKnotBench,
   'transport-lossy': transportBench,
   server: serverBench,
+  codec: codecBench,
+  serve: serveBench,
   bigzone: bigZoneBench,
   cloudflare: cloudflareBench,
   rfc2136: rfc2136Bench,

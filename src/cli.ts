@@ -171,6 +171,7 @@ program
   .argument('<file>', 'cluster manifest (.yaml) or zone file')
   .option('--listen <addr:port>', 'where to listen (loopback unless told otherwise)', '127.0.0.1:5353')
   .option('--origin <zone>', "zone apex of a zone file (default: its SOA record's owner, as its $ORIGIN says)")
+  .option('--workers <n>', 'answer from this many processes sharing the port (multi-core)')
   .action(async (file: string, opts, cmd: Command) => {
     const { serve } = await import('./commands/serve.js');
     const stop = new AbortController();

@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { watch } from 'node:fs';
 import { basename } from 'node:path';
 import { loadZoneFile } from '../../providers/zonefile.js';
@@ -13,6 +14,8 @@ import { loadManifest } from './manifest.js';
 export interface ServeFlags {
   listen?: string;
   origin?: string;
+  /** processes answering on the shared port (Node's cluster module); 1 by default */
+  workers?: string;
 }
 
 /**
@@ -52,6 +55,11 @@ export async function serve(ctx: Context, file: string, flags: ServeFlags, signa
     }
   };
   const authority = await load();
+  for (const r of authority.unservable.slice(0, 5)) ctx.err(`not served: ${r.name} ${r.type} (srvctl cannot encode this form of ${r.type}; write it as RFC 3597 \\# rdata)\n`);
+  const workers = flags.workers === undefined ? 1 : Number(flags.workers);
+  if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new SrvctlError('usage', `--workers "${flags.workers}" is not a whole number from 1 to 64`);
+  // Each worker runs this same command (cluster re-runs the CLI) and serves on the shared port.
+  if (workers > 1 && cluster.isPrimary) return superviseWorkers(ctx, workers, signal);
   let server;
   try {
     server = await startServer(authority, {
@@ -88,6 +96,37 @@ export async function serve(ctx: Context, file: string, flags: ServeFlags, signa
   clearTimeout(timer);
   watcher.close();
   await server.close();
+  // A cluster worker's IPC channel would keep it alive after the server closed.
+  if (cluster.isWorker) cluster.worker?.disconnect();
   ctx.err('stopped\n');
   return EXIT.ok;
+}
+
+/** Forks the workers, stops them by PID when told to; a worker that dies stops the rest (exit 1). */
+async function superviseWorkers(ctx: Context, n: number, signal: AbortSignal): Promise<number> {
+  const children = Array.from({ length: n }, () => cluster.fork());
+  ctx.err(`started ${n} workers (pids ${children.map((w) => w.process.pid).join(', ')})\n`);
+  let failed = false;
+  await new Promise<void>((resolve) => {
+    signal.addEventListener('abort', () => resolve(), { once: true });
+    for (const w of children) {
+      w.once('exit', (code) => {
+        if (signal.aborted) return;
+        failed = true;
+        ctx.err(`worker ${w.process.pid} exited (${code}); stopping the others\n`);
+        resolve();
+      });
+    }
+  });
+  await Promise.all(
+    children.map(
+      (w) =>
+        new Promise<void>((resolve) => {
+          if (w.isDead()) return resolve();
+          w.once('exit', () => resolve());
+          w.process.kill('SIGTERM');
+        }),
+    ),
+  );
+  return failed ? EXIT.failure : EXIT.ok;
 }

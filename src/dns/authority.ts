@@ -1,6 +1,7 @@
-import { isSubdomain } from '../records/name.js';
+import { isSubdomain, labelsToName, nameToLabels, normalizeName } from '../records/name.js';
 import type { Rec } from '../records/record.js';
 import { RCODE, recordRdataWire, TYPE, typeName, type Message, type ResponseSpec } from './codec.js';
+import { readName } from './rdata.js';
 
 /**
  * The answer logic of srvctl's authoritative server, without sockets: one zone, AA set,
@@ -18,6 +19,8 @@ export type LookupResult =
   | { kind: 'nxdomain'; chain: Rec[] }
   /** the name exists without that type */
   | { kind: 'nodata'; chain: Rec[] }
+  /** a DNAME substitution made a name too long (RFC 6672 §2.2) */
+  | { kind: 'yxdomain'; chain: Rec[] }
   /** a CNAME leads out of the zone: the chain so far is the answer */
   | { kind: 'cname'; answers: Rec[] };
 
@@ -44,6 +47,8 @@ export class Authority {
   private readonly existing = new Set<string>();
   /** names below the apex that hold NS records: delegations (RFC 1034 §4.2.1) */
   private readonly cuts = new Set<string>();
+  /** owners of DNAME records (RFC 6672) */
+  private readonly dnames = new Set<string>();
   /** records the server cannot put on the wire (rdata kept as written, e.g. LOC) */
   readonly unservable: Rec[] = [];
 
@@ -63,6 +68,7 @@ export class Authority {
       if (set) set.push(r);
       else types.set(r.type, [r]);
       if (r.type === 'NS' && r.name !== origin) this.cuts.add(r.name);
+      if (r.type === 'DNAME') this.dnames.add(r.name);
       // Every ancestor up to the apex exists, as an empty non-terminal if nothing else.
       for (let n: string | null = r.name; n !== null && n !== origin; n = parentOf(n)) this.existing.add(n);
     }
@@ -116,6 +122,17 @@ export class Authority {
         if (chain.length) return { kind: 'cname', answers: chain };
         return { kind: 'referral', ns: this.byName.get(cut)!.get('NS')! };
       }
+      const dname = this.dnameAbove(name);
+      if (dname) {
+        // RFC 6672 §3: the DNAME, then a CNAME synthesised from it (same TTL), then on.
+        const next = dname.rewrite(name);
+        if (next === null) return { kind: 'yxdomain', chain: [...chain, dname.rec] };
+        chain.push(dname.rec, { name, type: 'CNAME', ttl: dname.rec.ttl, rdata: `${next}.` });
+        if (!isSubdomain(next, this.origin) || seen.has(next)) return { kind: 'cname', answers: chain };
+        seen.add(name);
+        name = next;
+        continue;
+      }
       let sets = this.rrsets(name);
       let synthesize = false;
       if (!sets) {
@@ -149,6 +166,33 @@ export class Authority {
       return { kind: 'nodata', chain };
     }
     return { kind: 'cname', answers: chain };
+  }
+
+  /** The DNAME met first on the way down from the apex to `name` (a proper ancestor), if any. */
+  private dnameAbove(name: string): { rec: Rec; rewrite: (n: string) => string | null } | null {
+    if (this.dnames.size === 0) return null;
+    let found: string | null = null;
+    for (let n = parentOf(name); n !== null; n = parentOf(n)) {
+      if (this.dnames.has(n)) found = n;
+      if (n === this.origin) break;
+    }
+    if (!found) return null;
+    const rec = this.byName.get(found)!.get('DNAME')![0]!;
+    const wire = recordRdataWire(rec);
+    const target = normalizeName(labelsToName(readName(wire, 0).labels));
+    return {
+      rec,
+      rewrite: (n) => {
+        const prefix = n.slice(0, n.length - found!.length - 1);
+        const next = target === '' ? prefix : `${prefix}.${target}`;
+        try {
+          nameToLabels(next); // over 255 octets: YXDOMAIN (RFC 6672 §2.2)
+          return next;
+        } catch {
+          return null;
+        }
+      },
+    };
   }
 
   /** A/AAAA the zone holds for `target` (not below a cut), for the additional section. */
@@ -195,6 +239,8 @@ export class Authority {
         return { ...base, aa: true, answers: r.chain, authority: [negativeSoa] };
       case 'cname':
         return { ...base, aa: true, answers: r.answers };
+      case 'yxdomain':
+        return { ...base, aa: true, rcode: RCODE.YXDOMAIN!, answers: r.chain };
       case 'success':
         // ANY gets no additional records (as BIND): it is a debugging query, and RFC 8482 shrinks it anyway.
         return { ...base, aa: true, answers: r.answers, additional: question.type === TYPE.ANY ? [] : this.additionalFor(r.answers, false) };

@@ -204,10 +204,28 @@ export class MessageWriter {
   }
 }
 
+const keyCache = new WeakMap<Uint8Array, string>();
+
+/** A name's wire form, lower-cased, as a string: the compression table's key. Cached per buffer. */
 function lowerKey(wire: Uint8Array): string {
-  let s = '';
-  for (const b of wire) s += String.fromCharCode(b >= 0x41 && b <= 0x5a ? b | 0x20 : b);
+  let s = keyCache.get(wire);
+  if (s === undefined) {
+    s = Buffer.from(wire).toString('latin1');
+    if (/[A-Z]/.test(s)) s = s.replace(/[A-Z]/g, (c) => String.fromCharCode(c.charCodeAt(0) | 0x20));
+    keyCache.set(wire, s);
+  }
   return s;
+}
+
+/** The SRV target inside cached rdata, as its own buffer, so its key is cached too. */
+const srvTargetCache = new WeakMap<Buffer, Buffer>();
+function srvTarget(rd: Buffer): Buffer {
+  let t = srvTargetCache.get(rd);
+  if (!t) {
+    t = rd.subarray(6);
+    srvTargetCache.set(rd, t);
+  }
+  return t;
 }
 
 /** Wire forms of names and rdata, kept per string and per record: the zone's are reused by every answer. */
@@ -255,7 +273,7 @@ function writeRdata(w: MessageWriter, type: string, rd: Buffer): void {
   } else if (type === 'SRV') {
     // The target is remembered for later owner names (the additional A/AAAA) but never a pointer.
     w.bytes(rd.subarray(0, 6));
-    w.name(rd.subarray(6), false);
+    w.name(srvTarget(rd), false);
   } else {
     w.bytes(rd);
   }

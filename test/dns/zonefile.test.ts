@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { nextSerial } from '../../src/dns/serial.js';
 import { editZone, skeletonZone, ZoneEditConflict } from '../../src/dns/zoneedit.js';
 import { parseZone, ZoneParseError } from '../../src/dns/zonefile.js';
-import { labelsToName, nameToLabels } from '../../src/records/name.js';
+import { isSubdomain, labelsToName, nameToLabels, normalizeName } from '../../src/records/name.js';
 import { rec, recordText, txtOctets, txtRdataFromOctets } from '../../src/records/record.js';
 import { FIXTURES, run } from '../support/run.js';
 
@@ -157,6 +157,9 @@ describe('zone files', () => {
     assert.equal(by('c.example.com').rdata, '0 issue "letsencrypt.org"');
     assert.equal(by('s.example.com').rdata, '0 0 2380 n\\.1.example.com.');
     assert.deepEqual(nameToLabels('n\\.1.example.com.').map((b) => b.toString()), ['n.1', 'example', 'com']);
+    assert.equal(isSubdomain('a\\.example.test', 'example.test'), false, 'an escaped dot is no label boundary');
+    assert.equal(isSubdomain('a\\\\.example.test', 'example.test'), true, 'an escaped backslash before a dot is');
+    assert.equal(normalizeName('NoDe\\065.Example.COM.'), 'nodea.example.com');
     assert.equal(labelsToName([Buffer.from('A.b'), Buffer.from([0xff, 0x20])]), 'A\\.b.\\255\\032');
     assert.equal(txtRdataFromOctets([Buffer.from([0, 0x22, 0x7e, 0x7f])]), '"\\000\\"~\\127"');
     assert.throws(() => parseZone('$TTL 1\n@ IN SOA a. b. 1 2 3 4 5\nx IN BOGUS 1\n', 'example.com'), ZoneParseError);
