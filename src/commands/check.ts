@@ -1,4 +1,3 @@
-import { discoverNameservers, findZone } from '../check/discover.js';
 import { checkJson, checkText } from '../check/format.js';
 import { query } from '../dns/transport.js';
 import { EXIT, SrvctlError } from '../errors.js';
@@ -9,8 +8,8 @@ import { hostnameProblem, normalizeName } from '../records/name.js';
 import type { NamedServer } from '../verify/verify.js';
 import type { Context } from './context.js';
 import { loadManifest } from './manifest.js';
-import { predictFromDns } from '../predict/served.js';
-import { requireResolver, systemResolverFor } from './predicting.js';
+import { checkDomain } from '../reconcile/check.js';
+import { systemResolverFor } from './predicting.js';
 
 export interface CheckFlags {
   ns?: string[];
@@ -31,19 +30,6 @@ function parseCount(text: string): number {
   return Number(text);
 }
 
-/** The zone that holds `domain`, from the first of the given nameservers that answers. */
-async function zoneFromAny(domain: string, nameservers: NamedServer[], asker: (s: NamedServer, n: string, t: string) => ReturnType<typeof query>): Promise<string> {
-  const failures: string[] = [];
-  for (const ns of nameservers) {
-    try {
-      return await findZone(domain, ns, asker);
-    } catch (e) {
-      failures.push(`${ns.host}:${ns.port}: ${(e as Error).message}`);
-    }
-  }
-  throw new SrvctlError('dns', `cannot find the zone of ${domain}: no nameserver answered`, failures);
-}
-
 export async function check(ctx: Context, domainArg: string, flags: CheckFlags): Promise<number> {
   const domain = normalizeName(domainArg);
   const problem = hostnameProblem(domain);
@@ -59,29 +45,17 @@ export async function check(ctx: Context, domainArg: string, flags: CheckFlags):
   const timeoutMs = flags.timeout ? parseDuration(flags.timeout, '--timeout') : manifest?.verify.timeoutMs ?? 2000;
   const retries = flags.retries !== undefined ? parseCount(flags.retries) : manifest?.verify.retries ?? 2;
   const asker = (s: NamedServer, name: string, type: string) => query(s, name, type, { timeoutMs, retries });
-  const recursive = (s: NamedServer, name: string, type: string) => query(s, name, type, { timeoutMs, retries, rd: true });
-
-  let nameservers: NamedServer[];
-  let zone: string;
   const given = [...(flags.ns ?? []), ...(!flags.ns?.length && manifest ? manifest.verify.nameservers.map((n) => `${n.host}:${n.port}`) : [])];
-  if (given.length) {
-    nameservers = given.map((text) => {
-      const hp = parseHostPort(text, 53);
-      if (!hp) throw new SrvctlError('usage', `--ns "${text}" is not host, host:port or [v6]:port`);
-      return { name: hp.host, host: hp.host, port: hp.port };
-    });
-    const bad = nameservers.find((n) => !/^[\d.]+$|:/.test(n.host));
-    if (bad) throw new SrvctlError('usage', `--ns ${bad.host}: give the nameserver's IP address`);
-    zone = await zoneFromAny(domain, nameservers, asker);
-  } else {
-    const resolver = requireResolver();
-    ({ zone, nameservers } = await discoverNameservers(domain, resolver, recursive).catch((e) => {
-      throw e instanceof SrvctlError ? e : new SrvctlError('dns', `cannot find the nameservers of ${domain} through ${resolver.name}: ${(e as Error).message}`);
-    }));
-  }
-  ctx.err(`asking ${nameservers.length} nameserver(s) of zone ${zone}: ${nameservers.map((n) => `${n.name === n.host ? '' : `${n.name} `}${n.host}:${n.port}`).join(', ')}\n`);
+  const nameservers: NamedServer[] = given.map((text) => {
+    const hp = parseHostPort(text, 53);
+    if (!hp) throw new SrvctlError('usage', `--ns "${text}" is not host, host:port or [v6]:port`);
+    return { name: hp.host, host: hp.host, port: hp.port };
+  });
+  const bad = nameservers.find((n) => !/^[\d.]+$|:/.test(n.host));
+  if (bad) throw new SrvctlError('usage', `--ns ${bad.host}: give the nameserver's IP address`);
 
-  const report = await predictFromDns({ domain, zone, nameservers, version, serviceName, ask: asker, resolver: systemResolverFor(timeoutMs, retries), manifest });
+  const { zone, nameservers: asked, report } = await checkDomain({ domain, nameservers, version, serviceName, manifest }, { ask: asker, resolver: systemResolverFor(timeoutMs, retries) });
+  ctx.err(`asked ${asked.length} nameserver(s) of zone ${zone}: ${asked.map((n) => `${n.name === n.host ? '' : `${n.name} `}${n.host}:${n.port}`).join(', ')}\n`);
   ctx.out(checkText(report, ctx.paint));
   if (ctx.json) ctx.emit(checkJson(report));
   if (report.findings.some((f) => f.severity === 'error')) return EXIT.failure;

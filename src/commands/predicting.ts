@@ -1,6 +1,5 @@
 import { getServers } from 'node:dns';
 import { query } from '../dns/transport.js';
-import { SrvctlError } from '../errors.js';
 import { parseHostPort } from '../manifest/hostport.js';
 import type { Resolver } from '../predict/served.js';
 import type { NamedServer } from '../verify/verify.js';
@@ -17,10 +16,4 @@ export function systemResolver(): NamedServer | undefined {
 export function systemResolverFor(timeoutMs: number, retries: number): Resolver | undefined {
   const server = systemResolver();
   return server ? { server, ask: (ns, name, type) => query(ns, name, type, { timeoutMs, retries, rd: true }) } : undefined;
-}
-
-export function requireResolver(): NamedServer {
-  const r = systemResolver();
-  if (!r) throw new SrvctlError('dns', 'no resolver configured on this system (/etc/resolv.conf); name the nameservers with --ns');
-  return r;
 }

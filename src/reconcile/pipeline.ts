@@ -100,6 +100,9 @@ export async function reconcile(req: ReconcileRequest, deps: ReconcileDeps): Pro
     // 4. preflight: the credential, and with endpoints the live member list and its guards.
     begin('preflight');
     report.preflight = await provider.preflight();
+    if (!provider.capabilities.preflightProvesWrite && !report.preflight.writeRight) {
+      report.preflight.checks.push({ check: 'write right', detail: `${provider.type} cannot prove it without writing; a refused write changes nothing (the apply is all-or-nothing${provider.capabilities.maxBatch ? ' per batch' : ''})` });
+    }
     const endpoints = req.etcdEndpoints?.length ? req.etcdEndpoints : manifest.etcd.endpoints ?? [];
     let etcd: EtcdClient | undefined;
     let joins: Member[] = [];

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { decodeMessage, encodeResponse } from '../../src/dns/codec.js';
 import type { RunningServer } from '../../src/dns/server.js';
 import { rec } from '../../src/records/record.js';
-import { FIXTURES, scratch, srvctl } from '../support/run.js';
+import { cliInProcess } from './inprocess.js';
+import { FIXTURES, scratch } from '../support/run.js';
 import { serveText } from '../support/zone.js';
 
 const ZONE = (extra = '', srv = ['node1', 'node2', 'node3']) => `$ORIGIN example.com.
@@ -55,7 +56,7 @@ describe('srvctl check', function () {
 
   it('sound records: exit 0, one block per member with the initial cluster etcd computes', async () => {
     const ns = await serve(ZONE());
-    const r = await srvctl(['check', 'coreos.example.com', '--ns', ns, '--manifest', manifest]);
+    const r = await cliInProcess(['check', 'coreos.example.com', '--ns', ns, '--manifest', manifest]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /node2: starts/);
     assert.match(r.stdout, /initial-cluster: 0=http:\/\/node1\.coreos\.example\.com:2380,node2=http:\/\/node2\.coreos\.example\.com:2380,1=http:\/\/node3\.coreos\.example\.com:2380/);
@@ -65,7 +66,7 @@ describe('srvctl check', function () {
 
   it('a missing member: exit 1, etcd\'s own error quoted, and the smaller cluster said loudly (--json)', async () => {
     const ns = await serve(ZONE('', ['node1', 'node2']));
-    const r = await srvctl(['check', 'coreos.example.com', '--ns', ns, '--manifest', manifest, '--json']);
+    const r = await cliInProcess(['check', 'coreos.example.com', '--ns', ns, '--manifest', manifest, '--json']);
     assert.equal(r.code, 1);
     const doc = JSON.parse(r.stdout);
     const node3 = doc.members.find((m: { name: string }) => m.name === 'node3');
@@ -79,7 +80,7 @@ describe('srvctl check', function () {
 
   it('warnings only (a target with two addresses): exit 2', async () => {
     const ns = await serve(ZONE('node1.coreos IN A 10.0.0.100'));
-    const r = await srvctl(['check', 'coreos.example.com', '--ns', ns, '--manifest', manifest, '--json']);
+    const r = await cliInProcess(['check', 'coreos.example.com', '--ns', ns, '--manifest', manifest, '--json']);
     assert.equal(r.code, 2, r.stderr);
     const doc = JSON.parse(r.stdout);
     assert.deepEqual(doc.findings.map((f: { code: string }) => f.code).sort(), ['multi-address', 'multi-address', 'order-dependent']);
@@ -87,7 +88,7 @@ describe('srvctl check', function () {
 
   it('etcd 3.4 with plain records only: every member exits with etcd\'s error, members read off DNS', async () => {
     const ns = await serve(ZONE());
-    const r = await srvctl(['check', 'coreos.example.com', '--ns', ns, '--etcd-version', '3.4', '--json']);
+    const r = await cliInProcess(['check', 'coreos.example.com', '--ns', ns, '--etcd-version', '3.4', '--json']);
     assert.equal(r.code, 1);
     const doc = JSON.parse(r.stdout);
     assert.equal(doc.membersFrom, 'dns');
@@ -99,7 +100,7 @@ describe('srvctl check', function () {
   it('two nameservers that disagree: the difference and the serials, each nameserver named', async () => {
     const a = await serve(ZONE());
     const b = await serve(ZONE('', ['node1', 'node2']).replace(' 7 3600', ' 8 3600'));
-    const r = await srvctl(['check', 'coreos.example.com', '--ns', a, '--ns', b, '--json']);
+    const r = await cliInProcess(['check', 'coreos.example.com', '--ns', a, '--ns', b, '--json']);
     assert.equal(r.code, 1);
     const doc = JSON.parse(r.stdout);
     const msgs = doc.findings.map((f: { message: string }) => f.message).join('\n');
@@ -118,7 +119,7 @@ describe('srvctl check', function () {
     const junk = await udpFake(() => [Buffer.from('not dns at all'), Buffer.alloc(3)]);
     fakes.push(silent, liar, junk);
     const started = Date.now();
-    const r = await srvctl(['check', 'coreos.example.com', '--ns', good, '--ns', `127.0.0.1:${silent.port}`, '--ns', `127.0.0.1:${liar.port}`, '--ns', `127.0.0.1:${junk.port}`, '--timeout', '200ms', '--retries', '1', '--json']);
+    const r = await cliInProcess(['check', 'coreos.example.com', '--ns', good, '--ns', `127.0.0.1:${silent.port}`, '--ns', `127.0.0.1:${liar.port}`, '--ns', `127.0.0.1:${junk.port}`, '--timeout', '200ms', '--retries', '1', '--json']);
     const elapsed = Date.now() - started;
     assert.equal(r.code, 1, r.stderr);
     const doc = JSON.parse(r.stdout);
@@ -132,7 +133,7 @@ describe('srvctl check', function () {
 
   it('a domain that does not exist is a finding, not a crash', async () => {
     const ns = await serve(ZONE());
-    const r = await srvctl(['check', 'nope.example.com', '--ns', ns, '--json']);
+    const r = await cliInProcess(['check', 'nope.example.com', '--ns', ns, '--json']);
     assert.equal(r.code, 1);
     const doc = JSON.parse(r.stdout);
     assert.ok(doc.findings.some((f: { code: string }) => f.code === 'no-srv'));
@@ -140,17 +141,17 @@ describe('srvctl check', function () {
 
   it('a nameserver that does not serve the domain: exit 1 naming it', async () => {
     const ns = await serve(ZONE());
-    const r = await srvctl(['check', 'coreos.example.org', '--ns', ns]);
+    const r = await cliInProcess(['check', 'coreos.example.org', '--ns', ns]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /cannot find the zone of coreos\.example\.org: no nameserver answered/);
     assert.match(r.stderr, /REFUSED for coreos\.example\.org/);
   });
 
   it('usage errors exit 64', async () => {
-    assert.equal((await srvctl(['check', 'coreos.example.com', '--etcd-version', '4.0'])).code, 64);
-    assert.equal((await srvctl(['check', '10.0.0.1'])).code, 64);
-    assert.equal((await srvctl(['check', 'coreos.example.com', '--ns', 'ns1.example.com'])).code, 64);
-    assert.equal((await srvctl(['check', 'coreos.example.com', '--timeout', 'soon', '--ns', '127.0.0.1'])).code, 64);
+    assert.equal((await cliInProcess(['check', 'coreos.example.com', '--etcd-version', '4.0'])).code, 64);
+    assert.equal((await cliInProcess(['check', '10.0.0.1'])).code, 64);
+    assert.equal((await cliInProcess(['check', 'coreos.example.com', '--ns', 'ns1.example.com'])).code, 64);
+    assert.equal((await cliInProcess(['check', 'coreos.example.com', '--timeout', 'soon', '--ns', '127.0.0.1'])).code, 64);
   });
 });
 
@@ -162,7 +163,7 @@ describe('srvctl sync predicts what etcd does with the records it would write', 
       const zone = join(dir, 'example.com.zone');
       writeFileSync(zone, `${readFileSync(join(FIXTURES, 'example.com.hand.zone'), 'utf8')}_etcd-server._tcp.coreos 300 IN SRV 0 0 2380 ns1\n`);
       const before = readFileSync(zone, 'utf8');
-      const r = await srvctl(['sync', join(dir, 'cluster.yaml'), '--yes', '--json']);
+      const r = await cliInProcess(['sync', join(dir, 'cluster.yaml'), '--yes', '--json']);
       assert.equal(r.code, 1, r.stderr);
       assert.match(r.stderr, /etcd 3\.5 would not bootstrap the intended cluster from the records this plan would write; nothing was written/);
       assert.match(r.stderr, /phantom member/);
@@ -174,7 +175,14 @@ describe('srvctl sync predicts what etcd does with the records it would write', 
       assert.equal(doc.configs, undefined);
       assert.equal(doc.verify, undefined, 'nothing was verified: nothing was written');
       assert.equal(readFileSync(zone, 'utf8'), before, 'the zone file is untouched');
-      const forced = await srvctl(['sync', join(dir, 'cluster.yaml'), '--yes', '--force']);
+      const plan = await cliInProcess(['plan', join(dir, 'cluster.yaml'), '--json']);
+      assert.equal(plan.code, 1, 'plan exits 1 when etcd would reject the planned records');
+      const planned = JSON.parse(plan.stdout);
+      assert.equal(planned.verdict.ok, false);
+      assert.equal(planned.error.code, 'prediction');
+      assert.equal(planned.summary.create, 9, 'the plan itself is kept in the JSON');
+      assert.match(plan.stderr, /Prediction on the planned records: etcd 3\.5 would not bootstrap the intended cluster/);
+      const forced = await cliInProcess(['sync', join(dir, 'cluster.yaml'), '--yes', '--force']);
       assert.equal(forced.code, 0);
       assert.match(forced.stderr, /warning: --force/);
       assert.match(forced.stdout, /discovery-srv: coreos\.example\.com/);

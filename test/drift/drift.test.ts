@@ -3,7 +3,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compareMembership } from '../../src/drift/membership.js';
 import { metricsText, previousSuccess } from '../../src/drift/prometheus.js';
-import { FIXTURES, scratch, srvctl } from '../support/run.js';
+import { cliInProcess } from '../commands/inprocess.js';
+import { FIXTURES, scratch } from '../support/run.js';
 
 describe('drift: membership three ways', () => {
   const manifest = [
@@ -57,18 +58,18 @@ describe('srvctl drift over a directory of manifests (zone files)', function () 
       ]) {
         mkdirSync(join(dir, sub!), { recursive: true });
         writeFileSync(join(dir, sub!, 'cluster.yaml'), base.replace('cluster: prod-etcd', `cluster: ${name}`).replace('domain: coreos.example.com', `domain: ${domain}`).replace(/node(\d)\.coreos/g, `node$1.${name}`));
-        assert.equal((await srvctl(['sync', join(dir, sub!, 'cluster.yaml'), '--yes', '--no-verify'])).code, 0);
+        assert.equal((await cliInProcess(['sync', join(dir, sub!, 'cluster.yaml'), '--yes', '--no-verify'])).code, 0);
       }
       writeFileSync(join(dir, 'not-a-manifest.yaml'), 'just: some yaml\n');
       const prom = join(dir, 'drift.prom');
-      const clean = await srvctl(['drift', dir, '--json', '--prom-file', prom]);
+      const clean = await cliInProcess(['drift', dir, '--json', '--prom-file', prom]);
       assert.equal(clean.code, 0, clean.stdout + clean.stderr);
       assert.deepEqual(JSON.parse(clean.stdout).clusters.map((c: { cluster: string }) => c.cluster).sort(), ['alpha', 'beta']);
       const lastSuccess = /srvctl_drift_last_success_timestamp_seconds\{cluster="beta"\} (\d+)/.exec(readFileSync(prom, 'utf8'))![1];
 
       const zone = join(dir, 'a', 'example.com.zone');
       writeFileSync(zone, readFileSync(zone, 'utf8').replace(/^_etcd-server\._tcp\.alpha\.example\.com\. 300 IN SRV 0 0 2380 node2\.alpha\.example\.com\.\n/m, ''));
-      const drifted = await srvctl(['drift', dir, '--json']);
+      const drifted = await cliInProcess(['drift', dir, '--json']);
       assert.equal(drifted.code, 2);
       const alpha = JSON.parse(drifted.stdout).clusters.find((c: { cluster: string }) => c.cluster === 'alpha');
       const lines = alpha.findings.map((f: { kind: string; message: string }) => `${f.kind}: ${f.message}`);
@@ -78,7 +79,7 @@ describe('srvctl drift over a directory of manifests (zone files)', function () 
       assert.match(drifted.stdout, /"cluster": "beta"[\s\S]*"findings": \[\]/);
 
       writeFileSync(join(dir, 'b', 'deeper', 'cluster.yaml'), 'version: 1\ncluster: beta\nmembers: oops\n');
-      const failing = await srvctl(['drift', dir, '--json', '--prom-file', prom]);
+      const failing = await cliInProcess(['drift', dir, '--json', '--prom-file', prom]);
       assert.equal(failing.code, 1);
       const doc = JSON.parse(failing.stdout);
       assert.equal(doc.clusters.find((c: { file: string }) => c.file.includes('deeper')).ok, false);

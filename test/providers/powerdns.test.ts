@@ -10,7 +10,8 @@ import { desiredRecords } from '../../src/records/desired.js';
 import { rec } from '../../src/records/record.js';
 import { dig } from '../support/dig.js';
 import { PowerDns } from '../support/pdns.js';
-import { scratch, srvctl } from '../support/run.js';
+import { cliInProcess } from '../commands/inprocess.js';
+import { scratch } from '../support/run.js';
 
 function manifestText(pdns: PowerDns, extra = ''): string {
   return `version: 1
@@ -50,14 +51,14 @@ describe('powerdns provider against a real PowerDNS (gsqlite3, API)', function (
   });
 
   it('sync creates the records in one PATCH, dig sees them with aa, a second sync changes nothing', async () => {
-    const r = await srvctl(['sync', manifest, '--yes', '--verbose'], { env: env() });
+    const r = await cliInProcess(['sync', manifest, '--yes', '--verbose'], { env: env() });
     assert.equal(r.code, 0, r.stderr + pdns.log());
     assert.match(r.stderr, /sent one PATCH with \d+ RRset\(s\)/);
     const d = await dig('127.0.0.1', pdns.dnsPort, '_etcd-server._tcp.coreos.example.com', 'SRV');
     assert.ok(d.flags.includes('aa'));
     assert.equal(d.answers.length, 3);
     assert.deepEqual((await dig('127.0.0.1', pdns.dnsPort, 'node3.coreos.example.com', 'AAAA')).answers.map((a) => a.rdata), ['2001:db8::3']);
-    const again = await srvctl(['sync', manifest, '--yes', '--verbose'], { env: env() });
+    const again = await cliInProcess(['sync', manifest, '--yes', '--verbose'], { env: env() });
     assert.equal(again.code, 0);
     assert.match(again.stderr, /No changes\./);
     assert.doesNotMatch(again.stderr, /PATCH/);
@@ -69,9 +70,9 @@ describe('powerdns provider against a real PowerDNS (gsqlite3, API)', function (
       { name: '_etcd-server._tcp.coreos.example.com', type: 'TXT', ttl: 300, content: ['"hand-written note"'] },
       { name: '_etcd-client._tcp.coreos.example.com', type: 'SRV', ttl: 300, content: ['0 0 2379 extra.coreos.example.com.'] },
     ]);
-    for (let i = 0; i < 2; i++) assert.equal((await srvctl(['sync', manifest, '--yes'], { env: env() })).code, 0);
+    for (let i = 0; i < 2; i++) assert.equal((await cliInProcess(['sync', manifest, '--yes'], { env: env() })).code, 0);
     writeFileSync(manifest, manifestText(pdns).replace(/  - \{ name: node3.*\n/, ''));
-    const shrink = await srvctl(['sync', manifest, '--yes'], { env: env() });
+    const shrink = await cliInProcess(['sync', manifest, '--yes'], { env: env() });
     assert.equal(shrink.code, 0, shrink.stderr);
     const txt = await dig('127.0.0.1', pdns.dnsPort, '_etcd-server._tcp.coreos.example.com', 'TXT');
     assert.ok(txt.answers.some((a) => a.rdata === '"hand-written note"'));
@@ -87,17 +88,17 @@ describe('powerdns provider against a real PowerDNS (gsqlite3, API)', function (
     const plan = diff(desiredRecords(m), actual, m.cluster, m.provider.zone);
     await pdns.patch('example.com', [{ name: '_etcd-server._tcp.coreos.example.com', type: 'SRV', ttl: 300, content: ['0 0 2380 sneaky.coreos.example.com.'] }]);
     await assert.rejects(provider.apply(plan), /_etcd-server\._tcp\.coreos\.example\.com SRV changed at PowerDNS since the plan; nothing was changed/);
-    const r = await srvctl(['sync', manifest, '--yes', '--force'], { env: env() });
+    const r = await cliInProcess(['sync', manifest, '--yes', '--force'], { env: env() });
     assert.equal(r.code, 0, r.stderr);
     assert.equal((await dig('127.0.0.1', pdns.dnsPort, '_etcd-server._tcp.coreos.example.com', 'SRV')).answers.length, 4);
   });
 
   it('401, 404 and 422 become clear messages; a stopped server too; exit 1 and no key shown', async () => {
-    const wrong = await srvctl(['sync', manifest, '--yes'], { env: { PDNS_TEST_KEY: 'not-the-key' } });
+    const wrong = await cliInProcess(['sync', manifest, '--yes'], { env: { PDNS_TEST_KEY: 'not-the-key' } });
     assert.equal(wrong.code, 1);
     assert.match(wrong.stderr, /rejected the API key from PDNS_TEST_KEY \(401\)/);
     writeFileSync(manifest, manifestText(pdns).replace('  zone: example.com', '  zone: example.com\n  serverId: nope'));
-    const missing = await srvctl(['plan', manifest], { env: env() });
+    const missing = await cliInProcess(['plan', manifest], { env: env() });
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /PowerDNS server "nope" at .* has no zone example\.com\. \(404/);
 
@@ -109,14 +110,14 @@ describe('powerdns provider against a real PowerDNS (gsqlite3, API)', function (
 
     await pdns.stop();
     writeFileSync(manifest, manifestText(pdns));
-    const down = await srvctl(['plan', manifest], { env: env() });
+    const down = await cliInProcess(['plan', manifest], { env: env() });
     assert.equal(down.code, 1);
     assert.match(down.stderr, /connection refused \(is pdns_server running with api=yes\?\)/);
     for (const o of [wrong.stdout, wrong.stderr, missing.stderr, down.stderr]) {
       assert.ok(!o.includes(pdns.apiKey));
       assert.doesNotMatch(o, /\n\s+at .+:\d+:\d+/);
     }
-    const unset = await srvctl(['plan', manifest]);
+    const unset = await cliInProcess(['plan', manifest]);
     assert.match(unset.stderr, /environment variable PDNS_TEST_KEY \(provider\.apiKeyEnv\) is not set/);
   });
 });

@@ -9,7 +9,8 @@ import { desiredRecords } from '../../src/records/desired.js';
 import { Bind, newKey, nsupdate, type BindKey } from '../support/bind.js';
 import { dig } from '../support/dig.js';
 import { freePort } from '../support/ports.js';
-import { scratch, srvctl } from '../support/run.js';
+import { cliInProcess } from '../commands/inprocess.js';
+import { scratch } from '../support/run.js';
 
 const ZONE = `$ORIGIN example.com.
 $TTL 300
@@ -67,7 +68,7 @@ describe('rfc2136 provider against a real BIND (TSIG, update-policy)', function 
   });
 
   it('sync creates the records, dig sees them with aa, a second sync changes nothing', async () => {
-    const r = await srvctl(['sync', manifest, '--yes', '--verbose'], { env: env() });
+    const r = await cliInProcess(['sync', manifest, '--yes', '--verbose'], { env: env() });
     assert.equal(r.code, 0, r.stderr + bind.log());
     assert.match(r.stderr, /by AXFR \(TSIG verified\)/);
     assert.match(r.stderr, /sent one signed UPDATE \(0 deletions, 18 additions/);
@@ -75,7 +76,7 @@ describe('rfc2136 provider against a real BIND (TSIG, update-policy)', function 
     const d = await dig('127.0.0.1', bind.port, '_etcd-server._tcp.coreos.example.com', 'SRV');
     assert.ok(d.flags.includes('aa'));
     assert.equal(d.answers.length, 3);
-    const again = await srvctl(['sync', manifest, '--yes', '--verbose'], { env: env() });
+    const again = await cliInProcess(['sync', manifest, '--yes', '--verbose'], { env: env() });
     assert.equal(again.code, 0);
     assert.match(again.stderr, /No changes\./);
     assert.doesNotMatch(again.stderr, /UPDATE/);
@@ -87,9 +88,9 @@ describe('rfc2136 provider against a real BIND (TSIG, update-policy)', function 
       'update add _etcd-server._tcp.coreos.example.com. 300 IN TXT "hand-written note"',
       'update add _etcd-client._tcp.coreos.example.com. 300 IN SRV 0 0 2379 extra.coreos.example.com.',
     ]);
-    for (let i = 0; i < 2; i++) assert.equal((await srvctl(['sync', manifest, '--yes'], { env: env() })).code, 0);
+    for (let i = 0; i < 2; i++) assert.equal((await cliInProcess(['sync', manifest, '--yes'], { env: env() })).code, 0);
     writeFileSync(manifest, manifestText(bind.port, '{ name: srvctl, secretEnv: SRVCTL_TSIG }').replace(/  - \{ name: node3.*\n/, ''));
-    const shrink = await srvctl(['sync', manifest, '--yes'], { env: env() });
+    const shrink = await cliInProcess(['sync', manifest, '--yes'], { env: env() });
     assert.equal(shrink.code, 0, shrink.stderr);
     assert.match(shrink.stderr, /! _etcd-client\._tcp\.coreos\.example\.com\. 300 IN SRV 0 0 2379 extra\.coreos\.example\.com\./);
     const txt = await dig('127.0.0.1', bind.port, '_etcd-server._tcp.coreos.example.com', 'TXT');
@@ -110,25 +111,25 @@ describe('rfc2136 provider against a real BIND (TSIG, update-policy)', function 
     await assert.rejects(provider.apply(plan), /changed since the plan \(prerequisite failed: (YXRRSET|NXRRSET)\); nothing was changed/);
     const d = await dig('127.0.0.1', bind.port, '_etcd-server._tcp.coreos.example.com', 'SRV');
     assert.deepEqual(d.answers.map((a) => a.rdata), ['0 0 2380 sneaky.coreos.example.com.'], 'nothing of the plan was applied');
-    const r = await srvctl(['sync', manifest, '--yes', '--force'], { env: env() });
+    const r = await cliInProcess(['sync', manifest, '--yes', '--force'], { env: env() });
     assert.equal(r.code, 0, r.stderr);
     assert.equal((await dig('127.0.0.1', bind.port, '_etcd-server._tcp.coreos.example.com', 'SRV')).answers.length, 4);
   });
 
   it('a wrong key, a key without update rights and a stopped server: clear messages, exit 1, no secret shown', async () => {
-    const wrong = await srvctl(['sync', manifest, '--yes', '--verbose', '--json'], { env: { SRVCTL_TSIG: newKey('x').secret } });
+    const wrong = await cliInProcess(['sync', manifest, '--yes', '--verbose', '--json'], { env: { SRVCTL_TSIG: newKey('x').secret } });
     assert.equal(wrong.code, 1);
     assert.match(wrong.stderr, /rejected the signature of key srvctl \(BADSIG\)|BADSIG/);
     const doc = JSON.parse(wrong.stdout);
     assert.equal(doc.error.code, 'provider');
 
     writeFileSync(manifest, manifestText(bind.port, '{ name: readonly, secretEnv: SRVCTL_TSIG }'));
-    const norights = await srvctl(['sync', manifest, '--yes', '--verbose'], { env: { SRVCTL_TSIG: readonly.secret } });
+    const norights = await cliInProcess(['sync', manifest, '--yes', '--verbose'], { env: { SRVCTL_TSIG: readonly.secret } });
     assert.equal(norights.code, 1);
     assert.match(norights.stderr, /refused the update \(REFUSED\): key readonly has no update rights/);
 
     await bind.stop();
-    const down = await srvctl(['sync', manifest, '--yes'], { env: { SRVCTL_TSIG: readonly.secret } });
+    const down = await cliInProcess(['sync', manifest, '--yes'], { env: { SRVCTL_TSIG: readonly.secret } });
     assert.equal(down.code, 1);
     assert.match(down.stderr, new RegExp(`127\\.0\\.0\\.1:${bind.port}: connection refused`));
     noSecret(wrong.stdout, wrong.stderr, norights.stdout, norights.stderr, down.stdout, down.stderr);
@@ -141,10 +142,10 @@ describe('rfc2136 provider against a real BIND (TSIG, update-policy)', function 
     bind = new Bind({ zone: 'example.com', zoneText: ZONE, port: await freePort(), keys: [noxfr] });
     await bind.start();
     writeFileSync(manifest, manifestText(bind.port, '{ name: noxfr, secretEnv: SRVCTL_TSIG }'));
-    const r = await srvctl(['sync', manifest, '--yes', '--verbose'], { env: { SRVCTL_TSIG: noxfr.secret } });
+    const r = await cliInProcess(['sync', manifest, '--yes', '--verbose'], { env: { SRVCTL_TSIG: noxfr.secret } });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /AXFR of example\.com .* answered (REFUSED|NOTAUTH); reading the managed names with queries instead/);
-    const again = await srvctl(['plan', manifest], { env: { SRVCTL_TSIG: noxfr.secret } });
+    const again = await cliInProcess(['plan', manifest], { env: { SRVCTL_TSIG: noxfr.secret } });
     assert.equal(again.code, 0, again.stdout + again.stderr);
   });
 
@@ -153,14 +154,14 @@ describe('rfc2136 provider against a real BIND (TSIG, update-policy)', function 
     writeFileSync(file, `key "srvctl" {\n\talgorithm hmac-sha256;\n\tsecret "${key.secret}";\n};\n`);
     chmodSync(file, 0o644);
     writeFileSync(manifest, manifestText(bind.port, `{ name: srvctl, secretFile: ${file} }`));
-    const open = await srvctl(['plan', manifest]);
+    const open = await cliInProcess(['plan', manifest]);
     assert.equal(open.code, 1);
     assert.match(open.stderr, /secretFile .*tsig\.key is readable by others \(mode 644\): run chmod 600/);
     chmodSync(file, 0o600);
-    const ok = await srvctl(['plan', manifest]);
+    const ok = await cliInProcess(['plan', manifest]);
     assert.equal(ok.code, 2, ok.stderr);
     writeFileSync(manifest, manifestText(bind.port, '{ name: srvctl, secretEnv: SRVCTL_TSIG }'));
-    const unset = await srvctl(['plan', manifest], { env: { SRVCTL_TSIG: '' } });
+    const unset = await cliInProcess(['plan', manifest], { env: { SRVCTL_TSIG: '' } });
     assert.equal(unset.code, 1);
     assert.match(unset.stderr, /environment variable SRVCTL_TSIG \(provider\.tsig\.secretEnv\) is not set/);
     noSecret(open.stderr, ok.stdout, ok.stderr);
