@@ -8,12 +8,12 @@ import { adoptFlags, type AdoptFlags } from './adopting.js';
 import { savePlan } from '../plan/saved.js';
 import { writeAtomic } from '../util/atomic-write.js';
 
-/** plan: stages 1–4, nothing written. Exit 0 in sync, 2 changes pending, 1 refused or failed. */
 export interface PlanFlags extends EtcdFlags, AdoptFlags {
   /** plan --out FILE: save the plan with digests of what it was made from, for sync --plan */
   out?: string;
 }
 
+/** plan: stages 1–4, nothing written. Exit 0 in sync, 2 changes pending, 1 refused or failed. */
 export async function plan(ctx: Context, file: string, flags: PlanFlags = {}): Promise<number> {
   const printer = new ReportPrinter(ctx, 'plan', ctx.out);
   const deps = processDeps(ctx, async () => false, { onStage: (_s, r) => printer.flush(r) });
