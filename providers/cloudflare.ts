@@ -334,6 +334,8 @@ class CloudflareProvider implements Provider {
     };
     const deletedIds = new Set<string>();
     for (const c of plan.changes.filter((x) => !x.marker)) {
+      // An adopted record stays as it is; its marker change below claims it through the comment.
+      if (c.action === 'adopt') continue;
       if (c.action === 'delete') {
         const id = this.heldOf(c.before!, 'record').cf.id;
         deletedIds.add(id);

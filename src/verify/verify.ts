@@ -25,6 +25,8 @@ export interface Cell {
   missing: string[];
   extra: string[];
   detail?: string;
+  /** nothing listens at the nameserver (ECONNREFUSED): waiting will not change this answer */
+  refused?: boolean;
 }
 
 export interface VerifyReport {
@@ -58,7 +60,8 @@ export function expectationsFor(after: readonly Rec[], rrsets: readonly { name: 
 export function judge(ns: string, e: Expectation, answer: Answer | Error): Cell {
   const cell: Cell = { nameserver: ns, name: e.name, type: e.type, status: 'ok', got: [], missing: [], extra: [] };
   if (answer instanceof Error) {
-    return { ...cell, status: 'error', detail: answer instanceof DnsQueryError ? answer.message : `query failed: ${answer.message}` };
+    const refused = answer instanceof DnsQueryError && answer.code === 'ECONNREFUSED';
+    return { ...cell, status: 'error', detail: answer instanceof DnsQueryError ? answer.message : `query failed: ${answer.message}`, ...(refused ? { refused } : {}) };
   }
   if (answer.rcode !== 'NOERROR' && answer.rcode !== 'NXDOMAIN') return { ...cell, status: 'error', detail: `answered ${answer.rcode}` };
   if (!answer.aa) return { ...cell, status: 'lame', detail: 'answer without the AA flag: not authoritative for this zone' };
@@ -89,7 +92,11 @@ export interface WaitOptions {
   onRound?: (report: VerifyReport, elapsedMs: number) => void;
 }
 
-/** Repeats verifyOnce until every nameserver agrees or waitMs runs out. */
+/**
+ * Repeats verifyOnce until every nameserver agrees or waitMs runs out. A nameserver where
+ * nothing listens (connection refused) ends the wait at once: propagation does not start a
+ * server, and waiting it out only delays the failure by verify.wait.
+ */
 export async function waitForAgreement(nameservers: readonly NamedServer[], expectations: readonly Expectation[], ask: Ask, opts: WaitOptions): Promise<VerifyReport> {
   const now = opts.now ?? Date.now;
   const start = now();
@@ -97,7 +104,7 @@ export async function waitForAgreement(nameservers: readonly NamedServer[], expe
   for (let round = 1; ; round++) {
     const report = { ...(await verifyOnce(nameservers, expectations, ask)), rounds: round };
     opts.onRound?.(report, now() - start);
-    if (report.ok || now() - start + interval > opts.waitMs) return report;
+    if (report.ok || report.cells.some((c) => c.refused) || now() - start + interval > opts.waitMs) return report;
     await opts.sleep(interval);
     interval = Math.min(interval * 2, 5000);
   }
