@@ -1,12 +1,13 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { metricsText, previousSuccess, type ClusterMetrics } from '../drift/prometheus.js';
 import { EXIT, SrvctlError } from '../errors.js';
 import { reconcile } from '../reconcile/pipeline.js';
+import type { Manifest } from '../manifest/types.js';
 import type { DriftFinding, ReconcileReport } from '../reconcile/types.js';
 import { writeAtomic } from '../util/atomic-write.js';
 import { collectManifests } from '../drift/collect.js'; // [hostile] directory enumeration
+import { findOverlaps } from '../drift/overlap.js';
 import { printable } from '../util/printable.js'; // [hostile] control characters escaped in output
 import { mapLimit } from '../util/limit.js';
 import type { Context } from './context.js';
@@ -29,36 +30,8 @@ interface ClusterResult {
   durationMs: number;
   /** [hostile] why the check could not run (src/drift/collect.ts), for srvctl_drift_manifest_error */
   reason?: string;
-}
-
-/**
- * Manifests among the arguments: files as given, directories searched for YAML that looks
- * like one. (Seam: src/drift/collect.ts, the hardened directory walk, replaces this when it lands.)
- */
-async function findManifests(paths: string[]): Promise<string[]> {
-  const out: string[] = [];
-  const walk = async (p: string, explicit: boolean): Promise<void> => {
-    let st;
-    try {
-      st = await stat(p);
-    } catch {
-      throw new SrvctlError('usage', `cannot read ${p}: no such file or directory`);
-    }
-    if (st.isDirectory()) {
-      for (const e of (await readdir(p)).sort()) if (!e.startsWith('.') && e !== 'node_modules') await walk(join(p, e), false);
-      return;
-    }
-    if (explicit) return void out.push(p);
-    if (!/\.ya?ml$/i.test(p)) return;
-    try {
-      const doc = parseYaml(await readFile(p, 'utf8')) as Record<string, unknown> | null;
-      if (doc && typeof doc === 'object' && 'cluster' in doc && 'members' in doc) out.push(p);
-    } catch {
-      // not YAML we can read: not a manifest either; an explicit file would have said so
-    }
-  };
-  for (const p of paths) await walk(p, true);
-  return out;
+  /** the manifest as loaded, for the checks across manifests */
+  manifest?: Manifest;
 }
 
 /** The cluster name of a manifest that did not validate, when its YAML still says it: metrics keep their series. */
@@ -83,8 +56,8 @@ async function checkCluster(ctx: Context, file: string, flags: DriftFlags): Prom
   for (const w of report.warnings) ctx.err(ctx.errPaint.change(`warning: ${file}: ${w}\n`));
   const cluster = report.manifest?.cluster ?? (await clusterNameOf(file));
   const findings = report.drift ?? [];
-  if (report.error) return { file, cluster, ok: false, error: [report.error.message, ...report.error.details].join('; '), errorCode: report.error.code, findings, durationMs: Date.now() - started };
-  return { file, cluster, ok: true, findings, durationMs: Date.now() - started };
+  if (report.error) return { file, cluster, ok: false, error: [report.error.message, ...report.error.details].join('; '), errorCode: report.error.code, findings, durationMs: Date.now() - started, manifest: report.manifest };
+  return { file, cluster, ok: true, findings, durationMs: Date.now() - started, manifest: report.manifest };
 }
 
 export async function drift(ctx: Context, paths: string[], flags: DriftFlags): Promise<number> {
@@ -99,6 +72,11 @@ export async function drift(ctx: Context, paths: string[], flags: DriftFlags): P
   const results = await mapLimit(files, concurrency, (f) => checkCluster(ctx, f, flags));
   // [hostile] the entries that could not be checked join the results, in the order they were found
   for (const e of entries) if (e.error) results.push({ file: e.file, cluster: e.cluster, ok: false, error: e.error, reason: e.reason, findings: [], durationMs: 0 });
+  // Across manifests: two that claim one SRV name merge into one member set in every
+  // resolver, two members on one host:port cannot both listen. Each claimant is told.
+  for (const o of findOverlaps(results.flatMap((r) => (r.manifest ? [r.manifest] : [])))) {
+    for (const c of o.claims) results.find((r) => r.file === c.file)?.findings.push({ kind: 'overlap', record: o.kind === 'srv-name' ? o.key : undefined, message: o.message });
+  }
   const order = new Map(entries.map((e, i) => [e.file, i]));
   results.sort((a, b) => order.get(a.file)! - order.get(b.file)!);
 

@@ -112,7 +112,8 @@ export interface WriteStep {
 }
 
 export interface DriftFinding {
-  kind: 'provider' | 'dns' | 'etcd' | 'prediction';
+  /** overlap: found by drift across manifests (another manifest claims the same SRV name or host:port) */
+  kind: 'provider' | 'dns' | 'etcd' | 'prediction' | 'overlap';
   message: string;
   record?: string;
   nameserver?: string;
