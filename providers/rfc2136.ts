@@ -203,28 +203,21 @@ class Rfc2136Provider implements Provider {
     }
     const deletes = plan.changes.filter((c) => c.before).map((c) => c.before!);
     const adds = plan.changes.filter((c) => c.after).map((c) => c.after!);
-    const id = randomInt(65536);
-    const { signed, mac } = signMessage(encodeUpdate(id, { zone: this.zone, prerequisites: [...touched.values()], deletes, adds }), this.key, this.now());
-    let reply: Buffer | undefined;
-    try {
-      await tcpExchange(this.server, signed, this.timeoutMs, (buf) => {
-        if (buf.readUInt16BE(0) !== id) return false;
-        reply = buf;
-        return true;
-      });
-    } catch (e) {
-      throw new SrvctlError('provider', `update of ${this.zone} on ${serverLabel(this.server)}: ${(e as Error).message}; nothing is known to have changed, run srvctl again`);
-    }
-    const rcode = rcodeName(reply![3]! & 0x0f);
-    const verdict = verifyResponse(reply!, this.key, mac, this.now());
+    const { reply, mac } = await this.exchange(
+      encodeUpdate(randomInt(65536), { zone: this.zone, prerequisites: [...touched.values()], deletes, adds }),
+      `update of ${this.zone}`,
+      'nothing is known to have changed, run srvctl again',
+    );
+    const rcode = rcodeName(reply[3]! & 0x0f);
+    const verdict = verifyResponse(reply, this.key, mac, this.now());
     if (rcode !== 'NOERROR') throw new SrvctlError('provider', unsignedFailure(rcode, verdict.ok ? undefined : verdict.tsigError, this.key, this.server, this.zone));
     if (!verdict.ok) throw new SrvctlError('provider', `${serverLabel(this.server)} answered NOERROR but ${verdict.problem}: the update may have been applied by someone else's server; run srvctl plan`);
     this.snapshot.forget(touched.keys());
     return { applied: plan.changes.length, notes: [`sent one signed UPDATE (${deletes.length} deletions, ${adds.length} additions, ${touched.size} RRsets as prerequisites) to ${serverLabel(this.server)}`] };
   }
 
-  /** One signed message, one reply with the same ID, over TCP. */
-  private async exchange(message: Buffer, what: string): Promise<{ reply: Buffer; mac: Buffer }> {
+  /** One signed message, one reply with the same ID, over TCP; `hint` says what to do when it fails. */
+  private async exchange(message: Buffer, what: string, hint?: string): Promise<{ reply: Buffer; mac: Buffer }> {
     const id = message.readUInt16BE(0);
     const { signed, mac } = signMessage(message, this.key, this.now());
     let reply: Buffer | undefined;
@@ -235,7 +228,7 @@ class Rfc2136Provider implements Provider {
         return true;
       });
     } catch (e) {
-      throw new SrvctlError('provider', `${what} to ${serverLabel(this.server)}: ${(e as Error).message}`);
+      throw new SrvctlError('provider', `${what} to ${serverLabel(this.server)}: ${(e as Error).message}${hint ? `; ${hint}` : ''}`);
     }
     return { reply: reply!, mac };
   }
