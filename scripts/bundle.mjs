@@ -5,12 +5,15 @@
 // dist/bundle/chunks.json names the chunk holding each heavy dependency, so the
 // import-trace test can prove which commands load it.
 import { build } from 'esbuild';
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = join(root, 'dist/bundle');
+// Chunk names carry content hashes: without emptying the folder, every rebuild would leave
+// the previous chunks (and any old source maps) behind, and npm pack would ship them.
+rmSync(outdir, { recursive: true, force: true });
 
 const result = await build({
   entryPoints: [join(root, 'dist/src/cli.js')],
