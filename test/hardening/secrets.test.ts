@@ -68,23 +68,38 @@ describe('hardening: secrets never leave the process', function () {
         { name: 'cloudflare 500 on write', manifest: manifests.cf(), env: { CLOUDFLARE_API_TOKEN: cfToken }, before: () => ((cf.records = []), (cf.injections = [{ when: (m) => m === 'POST', fault: '500', times: 2 }])) },
       ];
 
+      // Each case runs plan, sync and drift at --debug --json (--debug implies --verbose: debug
+      // lines and stack traces on stderr, the JSON document on stdout, error text on stderr),
+      // and sync once more as text (the tables a terminal gets). The three providers' cases
+      // run side by side; within a provider in order, as some cases set up the next's state.
       let n = 0;
-      for (const c of cases) {
-        for (const mode of [['--verbose', '--json'], ['--debug']]) {
-          c.before?.();
-          const out = join(dir, `out-${n++}`);
-          const file = join(dir, `m-${n}.yaml`);
-          writeFileSync(file, c.manifest);
-          const outputs: string[] = [];
-          for (const cmd of [['plan', file], ['sync', file, '--yes', '--out', out, ...(c.args ?? [])], ['drift', file, '--prom-file', join(out, 'drift.prom')]]) {
-            const r = await srvctl([...cmd, ...mode], { env: c.env });
-            outputs.push(r.stdout, r.stderr);
-            if (mode.includes('--json')) assert.doesNotThrow(() => JSON.parse(r.stdout), `${c.name} ${cmd[0]} ${mode}: stdout is one JSON document`);
-          }
-          if (existsSync(out)) for (const f of readdirSync(out)) if (statSync(join(out, f)).isFile()) outputs.push(readFileSync(join(out, f), 'utf8'));
-          for (const o of outputs) for (const s of secrets) assert.ok(!o.includes(s), `${c.name} ${mode.join(' ')}: a secret appeared:\n${o.slice(0, 400)}`);
+      const walk = async (c: (typeof cases)[number]) => {
+        c.before?.();
+        const out = join(dir, `out-${n++}`);
+        const file = join(dir, `m-${n}.yaml`);
+        writeFileSync(file, c.manifest);
+        const outputs: string[] = [];
+        const runs: [string[], string[]][] = [
+          [['plan', file], ['--debug', '--json']],
+          [['sync', file, '--yes', '--out', out, ...(c.args ?? [])], ['--debug', '--json']],
+          [['drift', file, '--prom-file', join(out, 'drift.prom')], ['--debug', '--json']],
+          [['sync', file, '--yes', ...(c.args ?? [])], ['--verbose']],
+        ];
+        for (const [cmd, mode] of runs) {
+          const r = await srvctl([...cmd, ...mode], { env: c.env });
+          outputs.push(r.stdout, r.stderr);
+          if (mode.includes('--json')) assert.doesNotThrow(() => JSON.parse(r.stdout), `${c.name} ${cmd[0]} ${mode}: stdout is one JSON document`);
         }
-      }
+        if (existsSync(out)) for (const f of readdirSync(out)) if (statSync(join(out, f)).isFile()) outputs.push(readFileSync(join(out, f), 'utf8'));
+        for (const o of outputs) for (const s of secrets) assert.ok(!o.includes(s), `${c.name}: a secret appeared:\n${o.slice(0, 400)}`);
+      };
+      const byProvider = ['rfc2136', 'powerdns', 'cloudflare'].map((p) => cases.filter((c) => c.name.startsWith(p)));
+      assert.equal(byProvider.flat().length, cases.length, 'every case belongs to a provider');
+      await Promise.all(
+        byProvider.map(async (group) => {
+          for (const c of group) await walk(c);
+        }),
+      );
       assert.deepEqual(cf.violations, []);
     } finally {
       silent.close();
