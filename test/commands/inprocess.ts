@@ -7,7 +7,7 @@ import type { RunResult } from '../support/run.js';
  * cli.ts would give: what a CLI test asserts, without paying a process (and a Cloudflare
  * SDK import) per run. Argument parsing stays covered by the few spawning tests.
  */
-export async function inProcess(env: Record<string, string>, command: (ctx: Context) => Promise<number>, json = false, verbose = false): Promise<RunResult> {
+export async function inProcess(env: Record<string, string>, command: (ctx: Context) => Promise<number>, json = false, verbose = false, sleep?: (ms: number) => Promise<void>): Promise<RunResult> {
   let stdout = '';
   let stderr = '';
   const ctx: Context = {
@@ -22,7 +22,7 @@ export async function inProcess(env: Record<string, string>, command: (ctx: Cont
     emit: (doc) => void (stdout += `${JSON.stringify(doc, null, 2)}\n`),
     paint: makePaint(false),
     errPaint: makePaint(false),
-    providerContext: () => ({ env, debug: (m) => void (verbose && (stderr += `debug: ${m}\n`)), now: () => new Date() }),
+    providerContext: () => ({ env, debug: (m) => void (verbose && (stderr += `debug: ${m}\n`)), now: () => new Date(), ...(sleep ? { sleep } : {}) }),
     confirm: async () => false,
   };
   try {

@@ -120,17 +120,24 @@ describe('cloudflare provider against a contract-checked fake Cloudflare', funct
           fake.records = fake.records.filter((x) => kept.some((k) => k.id === x.id));
           fake.requests.length = 0;
           fake.injections = [{ at, fault, afterApply, retryAfter: 1 }];
-          // In-process: this loop is ~90 runs; each spawned one re-imported the SDK.
-          const syncOnce = () => inProcess(env(), (ctx) => syncCommand(ctx, manifest, { yes: true, verify: false, member: 'node1' }));
+          // In-process: this loop is ~90 runs; each spawned one re-imported the SDK. An
+          // injected timeout costs the whole client timeout, so that loop shortens it.
+          const faultEnv = fault === 'timeout' ? { ...env(), SRVCTL_HTTP_TIMEOUT_MS: '600' } : env();
+          // The provider's waits (Retry-After, read back-off) go through the injected sleep:
+          // recorded, not slept, so the loop proves what srvctl waits without waiting it.
+          const waited: number[] = [];
+          const sleep = async (ms: number) => void waited.push(ms);
+          const syncOnce = () => inProcess(faultEnv, (ctx) => syncCommand(ctx, manifest, { yes: true, verify: false, member: 'node1' }), false, false, sleep);
           const r = await syncOnce();
           assert.ok(r.code === 0 || r.code === 1, r.stderr);
           assert.doesNotMatch(r.stderr, /\n\s+at .+:\d+:\d+/, 'no stack trace');
           if (r.code === 1) assert.match(r.stderr, /srvctl: (Cloudflare|batch|listing|looking up)/);
           if (r.code === 1 && at > reads) assert.match(r.stderr, /(run srvctl sync again|Run srvctl sync again|nothing was changed)/i);
+          if (fault === '429') assert.ok(waited.includes(1000), `position ${at}: the 429's Retry-After (1 s) was waited (waits: ${waited.join(', ')})`);
           fake.injections = [];
           const rerun = await syncOnce();
           assert.equal(rerun.code, 0, `position ${at}: ${rerun.stderr}`);
-          assert.equal((await inProcess(env(), (ctx) => planCommand(ctx, manifest))).code, 0, `position ${at}: not converged`);
+          assert.equal((await inProcess(faultEnv, (ctx) => planCommand(ctx, manifest))).code, 0, `position ${at}: not converged`);
           for (const k of kept) assert.ok(fake.records.some((x) => x.id === k.id), `position ${at}: foreign ${k.name} ${k.type} was deleted`);
           noToken(r.stdout, r.stderr);
         }

@@ -243,7 +243,9 @@ export class EtcdBed {
       } else if (Date.now() - listedAt > 3000) {
         break;
       }
-      await new Promise((res) => setTimeout(res, 300));
+      // Each poll is an etcdctl per member: with none listing yet (a cluster that never
+      // forms is watched for its whole window) a second apart, not a third of one.
+      await new Promise((res) => setTimeout(res, list ? 300 : 1000));
     }
     if (list) list = (await this.memberList()) ?? list;
     return {
