@@ -140,4 +140,12 @@ describe('manifest: hostile values are refused at their place', () => {
       await cleanup();
     }
   });
+
+  it('an unknown key with control characters is named escaped: it cannot drive the terminal', () => {
+    const text = manifest().replace('cluster: c1\n', 'cluster: c1\n"bad\\e[31mkey\\u202e": 1\n');
+    const errs = errorsOf(text);
+    assert.equal(errs.length, 1, JSON.stringify(errs));
+    assert.equal(errs[0]!.where, 'c.yaml:3:1');
+    assert.equal(errs[0]!.message, 'unknown key "bad\\x1b[31mkey\\u202e"');
+  });
 });
