@@ -2,6 +2,7 @@ import { labelsToName, nameToLabels, normalizeName } from '../records/name.js';
 import type { Rec } from '../records/record.js';
 import { COMPRESSIBLE, labelsWire, rdataToWire, readName, wireToRdata } from './rdata.js';
 import { TYPE, typeName } from './types.js';
+import { ByteWriter } from './byte-writer.js';
 
 /**
  * srvctl's DNS message codec: a linear, byte-level encoder and decoder (RFC 1035 §4).
@@ -135,47 +136,11 @@ export function decodeMessage(buf: Buffer): Message {
 export type ResponseSpec = Omit<Message, 'qr' | 'errors'>;
 
 /**
- * One message being written: a single buffer grown by doubling, and a compression table
- * from name suffix (its lower-case wire form) to offset. Linear in the message size.
+ * One message being written: the shared byte writer plus a compression table from name
+ * suffix (its lower-case wire form) to offset. Linear in the message size.
  */
-export class MessageWriter {
-  buf: Buffer;
-  pos = 0;
+export class MessageWriter extends ByteWriter {
   private readonly table = new Map<string, number>();
-
-  constructor(size = 512) {
-    this.buf = Buffer.allocUnsafe(size);
-  }
-
-  ensure(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
-    this.buf.copy(next, 0, 0, this.pos);
-    this.buf = next;
-  }
-
-  u8(v: number): void {
-    this.ensure(1);
-    this.buf[this.pos++] = v;
-  }
-
-  u16(v: number): void {
-    this.ensure(2);
-    this.buf.writeUInt16BE(v, this.pos);
-    this.pos += 2;
-  }
-
-  u32(v: number): void {
-    this.ensure(4);
-    this.buf.writeUInt32BE(v >>> 0, this.pos);
-    this.pos += 4;
-  }
-
-  bytes(b: Uint8Array): void {
-    this.ensure(b.length);
-    this.buf.set(b, this.pos);
-    this.pos += b.length;
-  }
 
   /**
    * A name from its uncompressed wire form. Every suffix written is remembered (so later
@@ -191,16 +156,12 @@ export class MessageWriter {
         this.u16(0xc000 | at);
         return;
       }
-      if (at === undefined && this.pos < 0x4000) this.table.set(suffix, this.pos);
+      if (at === undefined && this.length < 0x4000) this.table.set(suffix, this.length);
       const len = wire[o]!;
       this.bytes(wire.subarray(o, o + 1 + len));
       o += 1 + len;
     }
     this.u8(0);
-  }
-
-  done(): Buffer {
-    return this.buf.subarray(0, this.pos);
   }
 }
 
@@ -254,9 +215,9 @@ export function recordRdataWire(r: Rec): Buffer {
 
 /** Writes rdata, compressing the names of the types RFC 3597 §4 allows. */
 function writeRdata(w: MessageWriter, type: string, rd: Buffer): void {
-  const lenAt = w.pos;
+  const lenAt = w.length;
   w.u16(0);
-  const start = w.pos;
+  const start = w.length;
   if (COMPRESSIBLE.has(type) && (type === 'NS' || type === 'CNAME' || type === 'PTR' || type === 'MX' || type === 'SOA')) {
     let o = 0;
     if (type === 'MX') {
@@ -277,7 +238,7 @@ function writeRdata(w: MessageWriter, type: string, rd: Buffer): void {
   } else {
     w.bytes(rd);
   }
-  w.buf.writeUInt16BE(w.pos - start, lenAt);
+  w.buf.writeUInt16BE(w.length - start, lenAt);
 }
 
 function nameEnd(wire: Uint8Array, o: number): number {
@@ -327,7 +288,7 @@ export function encodeResponse(s: ResponseSpec, opts: EncodeOptions = {}): Buffe
     w.buf.writeUInt16BE(ar, 10);
   };
   w.ensure(HEADER);
-  w.pos = HEADER;
+  w.length = HEADER;
   for (const q of s.questions) {
     // The question's case as it came (0x20 bits), unless the caller changed the name itself.
     const asked = q.wireName !== undefined && normalizeName(q.wireName) === q.name ? q.wireName : q.name;
@@ -342,11 +303,11 @@ export function encodeResponse(s: ResponseSpec, opts: EncodeOptions = {}): Buffe
   const sections = [s.answers, s.authority, s.additional];
   outer: for (let k = 0; k < 3; k++) {
     for (const r of sections[k]!) {
-      const before = w.pos;
+      const before = w.length;
       writeRecord(w, r);
-      if (w.pos + optSize > max) {
+      if (w.length + optSize > max) {
         // Rolled back, and nothing after it writes a name, so no table entry points past here.
-        w.pos = before;
+        w.length = before;
         if (k < 2) tc = true;
         break outer;
       }
@@ -355,7 +316,7 @@ export function encodeResponse(s: ResponseSpec, opts: EncodeOptions = {}): Buffe
   }
   if (edns) writeOpt(w, edns);
   header(tc, counts[0]!, counts[1]!, counts[2]! + (edns ? 1 : 0));
-  return Buffer.from(w.done());
+  return w.done();
 }
 
 export function encodeQuery(id: number, name: string, type: number, opts: { rd: boolean; ednsSize?: number; do?: boolean }): Buffer {
@@ -366,13 +327,13 @@ export function encodeQuery(id: number, name: string, type: number, opts: { rd: 
   w.buf.writeUInt16BE(opts.rd ? 0x0100 : 0, 2);
   w.buf.writeUInt16BE(1, 4);
   w.buf.writeUInt16BE(opts.ednsSize ? 1 : 0, 10);
-  w.pos = HEADER;
+  w.length = HEADER;
   // The name goes out as given (case kept), so a caller may randomise case (0x20 bits).
   w.name(labelsWire(nameToLabels(name.trim())), false);
   w.u16(type);
   w.u16(1);
   if (opts.ednsSize) writeOpt(w, { size: opts.ednsSize, version: 0, do: opts.do ?? false, extendedRcode: 0 });
-  return Buffer.from(w.done());
+  return w.done();
 }
 
 /** A header-only reply (FORMERR for garbage that still has an ID). */

@@ -2,6 +2,7 @@ import { isIPv4, isIPv6 } from 'node:net';
 import { labelsToName, nameToLabels, normalizeName } from '../records/name.js';
 import { canonicalIPv6, characterStringText, presentationWords, txtRdataFromOctets, type PresentationWord } from '../records/record.js';
 import { typeNumber } from './types.js';
+import { ByteWriter } from './byte-writer.js';
 
 /**
  * One codec per RR type between master-file presentation form and wire form.
@@ -67,39 +68,8 @@ const FIELDS: Record<string, Field[]> = {
 /** Can srvctl turn this type's own presentation form into wire form? (`\#` always works.) */
 export const readsPresentation = (type: string): boolean => type in FIELDS;
 
-/** Growable big-endian buffer for rdata. */
-class Bytes {
-  private buf = Buffer.alloc(64);
-  length = 0;
-  private ensure(n: number): void {
-    if (this.length + n <= this.buf.length) return;
-    const next = Buffer.alloc(Math.max(this.buf.length * 2, this.length + n));
-    this.buf.copy(next, 0, 0, this.length);
-    this.buf = next;
-  }
-  u8(v: number): void {
-    this.ensure(1);
-    this.buf[this.length++] = v;
-  }
-  u16(v: number): void {
-    this.ensure(2);
-    this.buf.writeUInt16BE(v, this.length);
-    this.length += 2;
-  }
-  u32(v: number): void {
-    this.ensure(4);
-    this.buf.writeUInt32BE(v >>> 0, this.length);
-    this.length += 4;
-  }
-  bytes(b: Uint8Array): void {
-    this.ensure(b.length);
-    this.buf.set(b, this.length);
-    this.length += b.length;
-  }
-  done(): Buffer {
-    return Buffer.from(this.buf.subarray(0, this.length));
-  }
-}
+/** rdata is written with the shared writer (byte-writer.ts). */
+type Bytes = ByteWriter;
 
 /** Wire form of a name (uncompressed), from its labels. */
 export function labelsWire(labels: readonly Uint8Array[]): Buffer {
@@ -229,7 +199,7 @@ function svcParams(words: PresentationWord[], from: number, b: Bytes): void {
     if (eq === w.text.length - 1 && words[i + 1]?.quoted) valueText = words[++i]!.text;
     keyText = keyText.toLowerCase();
     const key = svcKey(keyText, i);
-    const v = new Bytes();
+    const v = new ByteWriter(64);
     const list = valueText === '' ? [] : valueText.split(/(?<!\\),/);
     switch (key) {
       case 0:
@@ -308,7 +278,7 @@ export function wordsToWire(type: string, words: PresentationWord[], origin?: st
   if (!fields) throw new RdataError(-1, `srvctl cannot read ${type} rdata in its own form; write it as RFC 3597 "\\# <length> <hex>"`);
   const rest = fields.some((f) => f === 'cstrs' || f === 'hex' || f === 'hex0' || f === 'base64' || f === 'bitmap' || f === 'svcparams');
   if (!rest && words.length !== fields.length) throw new RdataError(-1, `${type} needs ${fields.length} rdata field(s), found ${words.length}`);
-  const b = new Bytes();
+  const b = new ByteWriter(64);
   let i = 0;
   const word = (what: string) => {
     const w = words[i];

@@ -2,51 +2,10 @@ import { nameToLabels, normalizeName } from '../records/name.js';
 import type { Rec } from '../records/record.js';
 import { rdataToWire } from './rdata.js';
 import { typeNumber } from './types.js';
+import { ByteWriter } from './byte-writer.js';
 
-/** A growable big-endian byte writer for the messages srvctl builds itself (UPDATE, TSIG). */
-export class Wire {
-  private buf = Buffer.alloc(512);
-  length = 0;
-
-  private ensure(n: number): void {
-    if (this.length + n <= this.buf.length) return;
-    const next = Buffer.alloc(Math.max(this.buf.length * 2, this.length + n));
-    this.buf.copy(next, 0, 0, this.length);
-    this.buf = next;
-  }
-
-  u8(v: number): this {
-    this.ensure(1);
-    this.buf.writeUInt8(v, this.length);
-    this.length += 1;
-    return this;
-  }
-
-  u16(v: number): this {
-    this.ensure(2);
-    this.buf.writeUInt16BE(v, this.length);
-    this.length += 2;
-    return this;
-  }
-
-  u32(v: number): this {
-    this.ensure(4);
-    this.buf.writeUInt32BE(v >>> 0, this.length);
-    this.length += 4;
-    return this;
-  }
-
-  u48(v: number): this {
-    return this.u16(Math.floor(v / 2 ** 32)).u32(v % 2 ** 32);
-  }
-
-  bytes(b: Buffer): this {
-    this.ensure(b.length);
-    b.copy(this.buf, this.length);
-    this.length += b.length;
-    return this;
-  }
-
+/** The writer for the messages srvctl builds itself (UPDATE, TSIG): bytes plus uncompressed names. */
+export class Wire extends ByteWriter {
   /** An uncompressed name; canonical (lower case) when asked, as TSIG digests require. */
   name(name: string, canonical = false): this {
     for (const label of nameToLabels(normalizeName(name))) {
@@ -55,10 +14,6 @@ export class Wire {
       this.u8(b.length).bytes(b);
     }
     return this.u8(0);
-  }
-
-  done(): Buffer {
-    return Buffer.from(this.buf.subarray(0, this.length));
   }
 }
 

@@ -92,7 +92,7 @@ function compressingSrvAnswer(q: Message, records: { target: string; port: numbe
   w.buf.writeUInt16BE(0x8400, 2); // QR, AA
   w.buf.writeUInt16BE(1, 4);
   w.buf.writeUInt16BE(records.length, 6);
-  w.pos = 12;
+  w.length = 12;
   const question = q.questions[0]!;
   // the question as asked, case kept: srvctl's transport checks its 0x20 bits
   w.name(nameWire(question.wireName ?? question.name), true);
@@ -103,13 +103,13 @@ function compressingSrvAnswer(q: Message, records: { target: string; port: numbe
     w.u16(TYPE.SRV!);
     w.u16(1);
     w.u32(300);
-    const lenAt = w.pos;
+    const lenAt = w.length;
     w.u16(0);
     w.u16(0);
     w.u16(0);
     w.u16(r.port);
     w.name(nameWire(r.target), true); // compressed: what RFC 2782 forbids
-    w.buf.writeUInt16BE(w.pos - lenAt - 2, lenAt);
+    w.buf.writeUInt16BE(w.length - lenAt - 2, lenAt);
   }
   return Buffer.from(w.done());
 }
