@@ -138,7 +138,7 @@ export async function reconcile(req: ReconcileRequest, deps: ReconcileDeps): Pro
       report.guards.push(...judged.guards);
       joins = judged.joins;
       membership = { joins, moves: judged.moves, removes: judged.removes };
-      if (etcd.clusterId) nameJoinedCluster(report, manifest, etcd.clusterId);
+      if (etcd.clusterId) nameJoinedCluster(report, manifest, etcd.clusterId, joins);
     } else if (req.mode !== 'drift') {
       report.guards.push(...judgeWithoutEndpoints(manifest, plan));
     }
@@ -197,7 +197,7 @@ export async function reconcile(req: ReconcileRequest, deps: ReconcileDeps): Pro
       begin('predict-served');
       const prediction = await predictFromDns({ domain: manifest.domain, zone: manifest.provider.zone, nameservers, version: manifest.etcd.version, serviceName: manifest.etcd.serviceName, ask, resolver: deps.resolver, manifest });
       report.prediction = prediction;
-      if (report.live?.clusterId) nameJoinedCluster(report, manifest, report.live.clusterId);
+      if (report.live?.clusterId) nameJoinedCluster(report, manifest, report.live.clusterId, joins);
       const errors = prediction.findings.filter((f) => f.severity === 'error');
       if (errors.length) {
         if (!req.force) throw new SrvctlError('prediction', `etcd ${manifest.etcd.version} would not bootstrap the intended cluster from what DNS now serves; no config emitted. --force emits it anyway`, errors.map((f) => f.message));
@@ -247,12 +247,14 @@ async function stillAnswering(candidates: readonly LiveMember[], deps: Reconcile
 /**
  * A member marked existing takes the running cluster's ID from its peers (etcd's
  * GetClusterFromRemotePeers): the ID a fresh bootstrap from the SRV set would compute is not
- * the one it joins. Each prediction of such a member names the running cluster's ID.
+ * the one it joins. Each prediction of such a member names the running cluster's ID;
+ * `joining` lists the members this run adds.
  */
-function nameJoinedCluster(report: ReconcileReport, manifest: Manifest, clusterId: string): void {
+function nameJoinedCluster(report: ReconcileReport, manifest: Manifest, clusterId: string, joins: readonly Member[]): void {
   const existing = new Set(manifest.members.filter((m) => m.state === 'existing').map((m) => m.name));
   if (existing.size === 0) return;
-  report.joining = [...existing].map((member) => ({ member, clusterId }));
+  // the members this run adds; members marked existing that already run are in it too
+  if (joins.length) report.joining = joins.map((m) => ({ member: m.name, clusterId }));
   for (const p of [report.planned, report.prediction]) {
     for (const m of p?.members ?? []) if (existing.has(m.member) && m.outcome === 'starts') m.clusterId = clusterId;
   }
