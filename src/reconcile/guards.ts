@@ -206,8 +206,8 @@ export function judgeWithoutEndpoints(manifest: Manifest, plan: Plan): Guard[] {
       effect: 'warn',
       member: moved?.name ?? was.target,
       message: to
-        ? `the member at ${target} moves to ${to}: its old records are deleted; if it runs, run etcdctl member update <id> --peer-urls=${to} first (srvctl checks this with --etcd-endpoints)`
-        : `the member at ${target} leaves DNS: if it runs, run etcdctl member remove <id> first (srvctl checks this with --etcd-endpoints)`,
+        ? `the member at ${target} moves to ${to}: its old records are deleted; if it runs, run etcdctl member update <id> --peer-urls=${to} first (with --etcd-endpoints srvctl checks this, and sync --move-members does it)`
+        : `the member at ${target} leaves DNS: if it runs, run etcdctl member remove <id> first (with --etcd-endpoints srvctl checks this, and sync --remove-members does it)`,
     });
   }
   return guards;

@@ -227,18 +227,27 @@ function hasMembership(w: MembershipWrites): boolean {
 
 /**
  * A replacement removes the old member only when it no longer runs: its client URLs are
- * asked for the member list; any answer means it runs (then it is moved, not replaced).
+ * asked for the member list. It is down only when every URL fails to connect (refused, no
+ * answer in time, no route, a name that no longer resolves); any answer, an HTTP error or a
+ * TLS failure included, means something runs there (then it is refused: stop it, or move it).
  */
+const DOWN = /connection refused|no answer within|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|ECONNRESET/;
 async function stillAnswering(candidates: readonly LiveMember[], deps: ReconcileDeps, req: ReconcileRequest): Promise<Set<string>> {
   const answering = new Set<string>();
   await Promise.all(
     candidates.map(async (l) => {
       if (l.clientURLs.length === 0) return;
-      const ok = await deps
+      const up = await deps
         .etcdClient([...l.clientURLs], req.etcdTls ?? {})
         .memberList()
-        .then(() => true, () => false);
-      if (ok) answering.add(l.id);
+        .then(
+          () => true,
+          (e: unknown) => {
+            const lines = isSrvctlError(e) ? e.details : [(e as Error).message];
+            return !(lines.length > 0 && lines.every((x) => DOWN.test(x)));
+          },
+        );
+      if (up) answering.add(l.id);
     }),
   );
   return answering;

@@ -31,6 +31,8 @@ class RecordingEtcd implements EtcdClient {
   failOn?: RegExp;
   /** client URLs that answer a probe (a member that still runs) */
   answering = new Set<string>();
+  /** how a member that does not answer fails */
+  probeError = 'http://node3:2379: connection refused';
   constructor(public members: LiveMember[]) {}
   private check(call: string) {
     this.calls.push(call);
@@ -56,7 +58,8 @@ class RecordingEtcd implements EtcdClient {
   /** a client for other endpoints: a probe of one member's client URLs */
   probe(endpoints: string[]): EtcdClient {
     const up = endpoints.some((e) => this.answering.has(e));
-    return { endpoints, memberList: async () => (up ? this.memberList() : Promise.reject(new Error('connection refused'))), memberAdd: this.memberAdd, memberRemove: this.memberRemove, memberUpdate: this.memberUpdate };
+    const err = new SrvctlError('provider', 'etcd member list: no etcd endpoint answered', [this.probeError]);
+    return { endpoints, memberList: async () => (up ? this.memberList() : Promise.reject(err)), memberAdd: this.memberAdd, memberRemove: this.memberRemove, memberUpdate: this.memberUpdate };
   }
 }
 
@@ -206,6 +209,15 @@ describe('move, remove and replace through the core (zone file, recording etcd, 
       const r = await run({});
       assert.equal(r.outcome, 'refused');
       assert.match(r.guards.find((g) => g.code === 'replace-running')!.message, /still answers on http:\/\/node3:2379/);
+      assert.deepEqual(etcd.calls, []);
+    });
+
+    it('the old member fails with a TLS error rather than a refused connection: something runs there, refused', async () => {
+      await replaceNode3();
+      etcd.probeError = 'https://node3:2379: certificate has expired';
+      const r = await run({});
+      assert.equal(r.outcome, 'refused');
+      assert.deepEqual(r.guards.filter((g) => g.effect === 'refuse').map((g) => [g.code, g.memberId]), [['replace-running', '33']]);
       assert.deepEqual(etcd.calls, []);
     });
 
