@@ -1,15 +1,17 @@
 import assert from 'node:assert/strict';
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { peerKey } from '../../src/drift/membership.js';
 import { Bind, newKey } from '../support/bind.js';
 import { DOMAIN, EtcdBed, type EtcdRelease, type MemberSpec } from '../support/etcdbed.js';
+import { stop } from '../support/run.js';
 
 /**
  * One cluster's whole life on real etcd, BIND and the rfc2136 provider in a network
  * namespace: 3.4 with https peers (3.4 reads only _etcd-server-ssl), 3.5 (trixie's) with
  * http and with https (auto-TLS), the three walks run concurrently, one test each.
- * Hand-made records adopted; three members bootstrapped from srvctl's env renders; a fourth
+ * Hand-made records adopted while a resolver loop sees the SRV set at every instant; three members bootstrapped from srvctl's env renders; a fourth
  * joins; a failed member is replaced; one moves to a new host; one is removed; destroy.
  * After every step `drift --etcd` exits 0 and etcd's member list is exactly DNS's SRV set;
  * every step is first tried with a wrong TSIG secret, which leaves DNS and etcd as they were.
@@ -193,7 +195,14 @@ verify: { wait: 20s, timeout: 1s }
   async run(): Promise<void> {
     // adopt hand-made records, bootstrap three members from the renders
     this.writeManifest([N1, N2, N3], false);
+    // a resolver loop asks for the SRV set the whole time the adoption runs: it never has a gap
+    const samples = join(this.bed.dir, 'srv-samples');
+    const loop = spawn('ip', ['netns', 'exec', this.bed.ns, 'sh', '-c', `while :; do dig @127.0.0.1 +short +norec +time=1 +tries=1 ${this.server} SRV | wc -l; done > ${samples}`], { stdio: 'ignore' });
     const adopted = await this.srvctl(['sync', this.file, '--adopt', '--yes', '--format', 'env', '--out', join(this.bed.dir, 'env-0'), '--json']);
+    await stop(loop);
+    const seen = readFileSync(samples, 'utf8').split('\n').filter(Boolean).map((l) => l.trim());
+    assert.ok(seen.length >= 2, `the resolver loop asked ${seen.length} time(s)`);
+    assert.deepEqual([...new Set(seen)], ['3'], 'the SRV set at every instant of the adoption');
     assert.equal(adopted.code, 0, adopted.stderr);
     const doc = JSON.parse(adopted.stdout);
     assert.equal(doc.plan.summary.adopt, 9);
