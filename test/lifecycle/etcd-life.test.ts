@@ -216,6 +216,9 @@ verify: { wait: 20s, timeout: 1s }
     const join4 = await this.sync('join node4', [N1, N2, N3, N4]);
     assert.deepEqual(join4.doc.writes.map((w: { action: string }) => w.action), ['member add', 'dns apply']);
     assert.deepEqual(join4.doc.joining, [{ member: 'node4', clusterId: boot.clusterId }], 'the joining member names the running cluster');
+    for (const where of [join4.doc.verdict, join4.doc.prediction]) {
+      assert.equal(where.members.find((m: { name: string }) => m.name === 'node4').clusterId, boot.clusterId, "node4's prediction names the running cluster's ID");
+    }
     this.start(N4, join4.envDir);
     await this.waitFor('node4 started', (ms) => ms.length === 4 && ms.every((m) => m.name));
     await this.assertAgree('join');
