@@ -144,7 +144,31 @@ export function judgeMembership(manifest: Manifest, live: readonly LiveMember[],
   }
   const quorum = quorumGuard(live, removes, joins.length);
   if (quorum) guards.push(quorum);
+  const restart = movesGuard(live, moves, removes);
+  if (restart) guards.push(restart);
   return { guards, joins, moves, removes };
+}
+
+/**
+ * A moved member is out of reach from its `member update` until it restarts at its new
+ * address: said beforehand when the others alone are no majority (the cluster stops
+ * accepting writes until the moved members are back). A warning: it heals on restart.
+ */
+function movesGuard(live: readonly LiveMember[], moves: readonly Move[], removes: readonly Removal[]): Guard | undefined {
+  if (moves.length === 0) return undefined;
+  const gone = new Set(removes.map((r) => r.id));
+  const voting = live.filter((l) => !gone.has(l.id) && !l.isLearner);
+  const moving = new Set(moves.map((m) => m.id));
+  const reachable = voting.filter((l) => l.name && !moving.has(l.id)).length;
+  const needed = Math.floor(voting.length / 2) + 1;
+  if (reachable >= needed) return undefined;
+  const label = moves.map((m) => `${m.member} (${m.id})`).join(', ');
+  return {
+    code: 'move-quorum',
+    effect: 'warn',
+    member: label,
+    message: `moving ${label} leaves ${reachable} of ${voting.length} voting member(s) reachable until the moved ones restart at their new addresses (quorum ${needed}): the cluster accepts no writes meanwhile; move one member at a time to avoid it`,
+  };
 }
 
 /**

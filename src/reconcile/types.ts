@@ -89,6 +89,7 @@ export type GuardCode =
   | 'replace' // a member marked existing under a running member's name at another peer URL, the old one not answering: remove, add, publish
   | 'replace-running' // the member a replacement would remove still answers
   | 'quorum' // the removals would leave the cluster without quorum
+  | 'move-quorum' // the members moved at once are a majority: no quorum until they restart
   | 'existing-without-endpoints' // a member marked existing, and no endpoints to add it
   | 'member-change-unverified' // records of a member change, and no endpoints to tell whether it runs
   | 'destroy-running' // destroy: members of the cluster still run

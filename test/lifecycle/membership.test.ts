@@ -132,6 +132,14 @@ describe('move, remove and replace through the core (zone file, recording etcd, 
       assert.doesNotMatch(text, /^node3\.coreos /m);
     });
 
+    it('moving two of three at once warns that the cluster has no quorum until they restart', async () => {
+      await manifestWith((t) => t.replace('host: node3.coreos.example.com', 'host: node3b.coreos.example.com').replace('host: node2.coreos.example.com', 'host: node2b.coreos.example.com'));
+      const r = await run({ moveMembers: true });
+      assert.equal(r.outcome, 'applied', JSON.stringify(r.error));
+      assert.match(r.guards.find((g) => g.code === 'move-quorum' && g.effect === 'warn')!.message, /leaves 1 of 3 voting member\(s\) reachable/);
+      assert.deepEqual(etcd.calls, [`update 22 ${peer('node2b')}`, `update 33 ${peer('node3b')}`]);
+    });
+
     it('a failed publish updates the member back and says so; the zone file is as it was', async () => {
       await moveNode3();
       const before = await readFile(zone, 'utf8');
