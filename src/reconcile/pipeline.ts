@@ -140,6 +140,9 @@ export async function reconcile(req: ReconcileRequest, deps: ReconcileDeps): Pro
       membership = { joins, moves: judged.moves, removes: judged.removes };
       if (etcd.clusterId) nameJoinedCluster(report, manifest, etcd.clusterId, joins);
     } else if (req.mode !== 'drift') {
+      if (req.moveMembers || req.removeMembers) {
+        throw new SrvctlError('usage', `${req.moveMembers ? '--move-members' : '--remove-members'} needs the running cluster's client URLs: pass --etcd-endpoints or set etcd.endpoints; nothing was written`);
+      }
       report.guards.push(...judgeWithoutEndpoints(manifest, plan));
     }
     done('preflight');

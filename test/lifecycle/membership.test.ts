@@ -241,6 +241,18 @@ describe('move, remove and replace through the core (zone file, recording etcd, 
     });
   });
 
+  it('--move-members or --remove-members without endpoints: a usage error, nothing written', async () => {
+    const before = await readFile(zone, 'utf8');
+    await manifestWith((t) => t.replace(/  - name: node3\n.*\n.*\n/, ''));
+    for (const flags of [{ moveMembers: true }, { removeMembers: true }]) {
+      const r = await run({ ...flags, etcdEndpoints: [] });
+      assert.equal(r.error?.code, 'usage');
+      assert.match(r.error!.message, /needs the running cluster's client URLs/);
+      assert.deepEqual(r.writes, []);
+    }
+    assert.equal(await readFile(zone, 'utf8'), before);
+  });
+
   it('judgeMembership: learners do not vote; removing the last voting member is refused', () => {
     const m = requireManifest(file, fixtureText().replace(/  - name: node2\n.*\n.*\n  - name: node3\n.*\n.*\n/, '')).manifest;
     const j = judgeMembership(m, [member('11', 'node1', 'nodeX'), member('22', 'node2', 'node2', { isLearner: true })], { removeMembers: true });
