@@ -95,6 +95,8 @@ program
   .option('--adopt', 'take ownership of foreign records that are exactly what the manifest wants (one run, not a setting)')
   .option('--adopt-from <owner>', "take over the records of another srvctl cluster id (a renamed cluster)")
   .option('--plan <plan.json>', 'apply exactly this saved plan (plan --out), or refuse when the provider or manifest changed')
+  .option('--move-members', 'with etcd endpoints: run member update for a running member whose host or peer port changes, then its records (else refused)')
+  .option('--remove-members', 'with etcd endpoints: run member remove for running members that left the manifest, then delete their records; never below quorum (else refused)')
   .action(async (file: string, opts, cmd: Command) => {
     const { sync } = await import('./commands/sync.js');
     exitCode = await sync(await ctxFor(cmd), file, opts);

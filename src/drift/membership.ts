@@ -8,6 +8,8 @@ export interface LiveMember {
   name: string;
   peerURLs: string[];
   clientURLs: string[];
+  /** a non-voting learner (etcd 3.4+): it does not count toward quorum */
+  isLearner?: boolean;
 }
 
 export interface MembershipFinding {

@@ -20,6 +20,8 @@ export interface EtcdTls {
 
 export interface EtcdClient {
   readonly endpoints: readonly string[];
+  /** the running cluster's ID in hex, once a member list has been read (absent when the server did not say) */
+  readonly clusterId?: string;
   memberList(): Promise<LiveMember[]>;
   memberAdd(peerURLs: string[]): Promise<LiveMember>;
   memberRemove(hexId: string): Promise<void>;
@@ -41,6 +43,7 @@ interface GatewayMember {
   name?: string;
   peerURLs?: string[];
   clientURLs?: string[];
+  isLearner?: boolean;
 }
 
 export function hexId(decimal: string | undefined): string {
@@ -57,7 +60,7 @@ function decimalId(hex: string): string {
 }
 
 function toLive(m: GatewayMember): LiveMember {
-  return { id: hexId(m.ID), name: m.name ?? '', peerURLs: m.peerURLs ?? [], clientURLs: m.clientURLs ?? [] };
+  return { id: hexId(m.ID), name: m.name ?? '', peerURLs: m.peerURLs ?? [], clientURLs: m.clientURLs ?? [], ...(m.isLearner ? { isLearner: true } : {}) };
 }
 
 export class GatewayClient implements EtcdClient {
@@ -65,6 +68,7 @@ export class GatewayClient implements EtcdClient {
   private readonly patienceMs: number;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly now: () => number;
+  clusterId?: string;
 
   constructor(
     readonly endpoints: readonly string[],
@@ -121,7 +125,11 @@ export class GatewayClient implements EtcdClient {
   }
 
   memberList(): Promise<LiveMember[]> {
-    return this.firstAnswer('etcd member list', async (e) => ((await this.post(e, 'v3/cluster/member/list', {})) as { members?: GatewayMember[] }).members?.map(toLive) ?? []);
+    return this.firstAnswer('etcd member list', async (e) => {
+      const doc = (await this.post(e, 'v3/cluster/member/list', {})) as { header?: { cluster_id?: string }; members?: GatewayMember[] };
+      if (doc.header?.cluster_id) this.clusterId = hexId(doc.header.cluster_id);
+      return doc.members?.map(toLive) ?? [];
+    });
   }
 
   /**

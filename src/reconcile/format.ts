@@ -27,6 +27,7 @@ export function reportJson(r: ReconcileReport): Record<string, unknown> {
   }
   if (r.preflight) doc.preflight = r.preflight;
   if (r.live) doc.live = r.live;
+  if (r.joining) doc.joining = r.joining;
   doc.guards = r.guards;
   doc.writes = r.writes;
   doc.applied = r.writes.some((w) => w.action === 'dns apply' && w.ok);
@@ -64,7 +65,8 @@ export function verdictText(r: ReconcileReport, paint: Paint): string {
 export function preflightText(r: ReconcileReport, paint: Paint): string {
   const out: string[] = [];
   for (const c of r.preflight?.checks ?? []) out.push(paint.dim(`preflight: ${c.check}: ${c.detail}`));
-  if (r.live) out.push(paint.dim(`preflight: etcd member list from ${r.live.endpoints.join(',')}: ${r.live.members.map((x) => `${x.name || '(unstarted)'} ${x.id}`).join(', ') || 'no members'}`));
+  if (r.live) out.push(paint.dim(`preflight: etcd member list from ${r.live.endpoints.join(',')}${r.live.clusterId ? ` (cluster ID ${r.live.clusterId})` : ''}: ${r.live.members.map((x) => `${x.name || '(unstarted)'} ${x.id}`).join(', ') || 'no members'}`));
+  for (const j of r.joining ?? []) out.push(paint.dim(`preflight: ${j.member} (state: existing) joins the running cluster ${j.clusterId}`));
   for (const g of r.guards) out.push(guardText(g, paint));
   return out.length ? `${out.join('\n')}\n` : '';
 }

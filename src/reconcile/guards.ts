@@ -5,12 +5,60 @@ import { srvName } from '../records/desired.js';
 import { parseSrvRdata } from '../records/record.js';
 import type { Guard } from './types.js';
 
+/** What the operator asked srvctl to do itself (one-shot flags, never manifest keys). */
+export interface MembershipOptions {
+  /** `sync --move-members`: member update for a running member whose host or peer port changes */
+  moveMembers?: boolean;
+  /** `sync --remove-members`: member remove for a running member that left the manifest */
+  removeMembers?: boolean;
+  /** hex IDs of old members (replace candidates) whose client URLs answered: they still run */
+  answering?: ReadonlySet<string>;
+}
+
+/** A member whose peer URL changes in place: `member update`, then the records. */
+export interface Move {
+  member: string;
+  id: string;
+  from: string[];
+  to: string;
+}
+
+/** A member srvctl removes from the cluster before its records are deleted. */
+export interface Removal {
+  member: string;
+  id: string;
+  peerURLs: string[];
+  /** the member a replacement takes over (its name stays, it joins anew) */
+  replacedBy?: string;
+}
+
+export interface MembershipJudgment {
+  guards: Guard[];
+  joins: Member[];
+  moves: Move[];
+  removes: Removal[];
+}
+
+/**
+ * Old members a manifest member replaces: the same name, another peer URL, and the new one
+ * marked `state: existing` (it joins with an empty data dir). The caller asks each one's
+ * client URLs whether it still runs before judging (a running member is moved, not replaced).
+ */
+export function replaceCandidates(manifest: Manifest, live: readonly LiveMember[]): LiveMember[] {
+  const byPeer = new Set(manifest.members.map((m) => peerKey(m.advertisePeerUrl)));
+  return live.filter((l) => l.name && !l.peerURLs.map(peerKey).some((k) => byPeer.has(k)) && manifest.members.some((m) => m.name === l.name && m.state === 'existing'));
+}
+
 /**
  * The live guards of SPEC v1.1: the manifest against the running cluster's member list.
- * Pure: the caller read the list. A guard that refuses names the etcdctl command to run.
+ * Pure: the caller read the list (and probed replace candidates). A guard that refuses names
+ * the etcdctl command to run by hand; one that acts is done by srvctl in stage 5, after
+ * every judgment. Removals (explicit or by a replacement) never leave the cluster below quorum.
  */
-export function judgeMembership(manifest: Manifest, live: readonly LiveMember[]): { guards: Guard[]; joins: Member[] } {
+export function judgeMembership(manifest: Manifest, live: readonly LiveMember[], opts: MembershipOptions = {}): MembershipJudgment {
   const guards: Guard[] = [];
+  const moves: Move[] = [];
+  const removes: Removal[] = [];
   const byName = new Map(manifest.members.map((m) => [m.name, m]));
   const byPeer = new Map(manifest.members.map((m) => [peerKey(m.advertisePeerUrl), m]));
   const matched = new Set<Member>();
@@ -22,27 +70,69 @@ export function judgeMembership(manifest: Manifest, live: readonly LiveMember[])
       matched.add(samePeer);
       continue;
     }
-    if (sameName) {
-      matched.add(sameName);
+    if (sameName && sameName.state === 'existing') {
+      // a replacement: the old member leaves, the new one (same name) joins below
+      if (opts.answering?.has(l.id)) {
+        matched.add(sameName);
+        guards.push({
+          code: 'replace-running',
+          effect: 'refuse',
+          member: sameName.name,
+          memberId: l.id,
+          message: `${sameName.name} is marked existing at ${sameName.advertisePeerUrl}, which replaces member ${l.id} (${l.peerURLs.join(',')}); that member still answers on ${l.clientURLs.join(',')}: stop it first to replace it, or drop state: existing and sync --move-members to move it with its data`,
+          command: `etcdctl member remove ${l.id}`,
+        });
+        continue;
+      }
+      removes.push({ member: l.name, id: l.id, peerURLs: l.peerURLs, replacedBy: sameName.advertisePeerUrl });
       guards.push({
-        code: 'peer-url-change',
-        effect: 'refuse',
-        member: sameName.name,
+        code: 'replace',
+        effect: 'act',
+        member: l.name,
         memberId: l.id,
-        message: `running member ${l.name} (${l.id}) has peer URL ${l.peerURLs.join(',')}, the manifest moves it to ${sameName.advertisePeerUrl}: changing its records first would leave etcd dialing an address DNS no longer holds. Update the member first, then sync`,
-        command: `etcdctl member update ${l.id} --peer-urls=${sameName.advertisePeerUrl}`,
+        message: `${l.name} is replaced: member remove ${l.id} (${l.peerURLs.join(',')}, not answering), then member add ${sameName.advertisePeerUrl}, then its records`,
       });
       continue;
     }
+    if (sameName) {
+      matched.add(sameName);
+      const command = `etcdctl member update ${l.id} --peer-urls=${sameName.advertisePeerUrl}`;
+      if (opts.moveMembers) {
+        moves.push({ member: sameName.name, id: l.id, from: l.peerURLs, to: sameName.advertisePeerUrl });
+        guards.push({
+          code: 'move',
+          effect: 'act',
+          member: sameName.name,
+          memberId: l.id,
+          message: `running member ${l.name} (${l.id}) moves from ${l.peerURLs.join(',')} to ${sameName.advertisePeerUrl}: member update first, then its records; restart it there with its data dir`,
+          command,
+        });
+      } else {
+        guards.push({
+          code: 'peer-url-change',
+          effect: 'refuse',
+          member: sameName.name,
+          memberId: l.id,
+          message: `running member ${l.name} (${l.id}) has peer URL ${l.peerURLs.join(',')}, the manifest moves it to ${sameName.advertisePeerUrl}: changing its records first would leave etcd dialing an address DNS no longer holds. Pass --move-members (srvctl runs member update, then the records), or update the member by hand first, then sync`,
+          command,
+        });
+      }
+      continue;
+    }
     const label = l.name || `(unstarted ${l.id})`;
+    if (opts.removeMembers) {
+      removes.push({ member: label, id: l.id, peerURLs: l.peerURLs });
+      guards.push({ code: 'remove', effect: 'act', member: label, memberId: l.id, message: `${label} (${l.id}, ${l.peerURLs.join(',')}) left the manifest: member remove, then its records are deleted`, command: `etcdctl member remove ${l.id}` });
+      continue;
+    }
     guards.push({
       code: l.name ? 'running-member-missing' : 'unstarted-member',
       effect: 'refuse',
       member: label,
       memberId: l.id,
       message: l.name
-        ? `running member ${l.name} (${l.id}, ${l.peerURLs.join(',')}) is not in the manifest: deleting its records while it runs would break its peers' view. Remove it from the cluster first, or add it back to the manifest`
-        : `member ${l.id} (${l.peerURLs.join(',')}) was added to the cluster but never started and is not in the manifest: it counts against quorum. Remove it first`,
+        ? `running member ${l.name} (${l.id}, ${l.peerURLs.join(',')}) is not in the manifest: deleting its records while it runs would break its peers' view. Pass --remove-members (srvctl runs member remove, never below quorum), or remove it by hand first, or add it back to the manifest`
+        : `member ${l.id} (${l.peerURLs.join(',')}) was added to the cluster but never started and is not in the manifest: it counts against quorum. Pass --remove-members, or remove it by hand first`,
       command: `etcdctl member remove ${l.id}`,
     });
   }
@@ -52,7 +142,61 @@ export function judgeMembership(manifest: Manifest, live: readonly LiveMember[])
     joins.push(m);
     guards.push({ code: 'join', effect: 'act', member: m.name, message: `${m.name} (${m.advertisePeerUrl}) is marked existing and the cluster lacks it: member add before its records are published; it must start with initial-cluster-state existing` });
   }
-  return { guards, joins };
+  const quorum = quorumGuard(live, removes, joins.length);
+  if (quorum) guards.push(quorum);
+  const restart = movesGuard(live, moves, removes);
+  if (restart) guards.push(restart);
+  return { guards, joins, moves, removes };
+}
+
+/**
+ * A moved member is out of reach from its `member update` until it restarts at its new
+ * address: said beforehand when the others alone are no majority (the cluster stops
+ * accepting writes until the moved members are back). A warning: it heals on restart.
+ */
+function movesGuard(live: readonly LiveMember[], moves: readonly Move[], removes: readonly Removal[]): Guard | undefined {
+  if (moves.length === 0) return undefined;
+  const gone = new Set(removes.map((r) => r.id));
+  const voting = live.filter((l) => !gone.has(l.id) && !l.isLearner);
+  const moving = new Set(moves.map((m) => m.id));
+  const reachable = voting.filter((l) => l.name && !moving.has(l.id)).length;
+  const needed = Math.floor(voting.length / 2) + 1;
+  if (reachable >= needed) return undefined;
+  const label = moves.map((m) => `${m.member} (${m.id})`).join(', ');
+  return {
+    code: 'move-quorum',
+    effect: 'warn',
+    member: label,
+    message: `moving ${label} leaves ${reachable} of ${voting.length} voting member(s) reachable until the moved ones restart at their new addresses (quorum ${needed}): the cluster accepts no writes meanwhile; move one member at a time to avoid it`,
+  };
+}
+
+/**
+ * Removing members must leave a cluster that still has quorum: of the voting members that
+ * remain (learners do not vote), plus the members this run adds (they count as soon as they
+ * are added, before they start), the started ones (named in the list) must be a majority.
+ * An unstarted member counts toward the size and never votes. etcd's own check (strict
+ * reconfiguration) also counts members it cannot reach; this one is judged before any write.
+ */
+function quorumGuard(live: readonly LiveMember[], removes: readonly Removal[], adding: number): Guard | undefined {
+  if (removes.length === 0) return undefined;
+  const gone = new Set(removes.map((r) => r.id));
+  const remaining = live.filter((l) => !gone.has(l.id) && !l.isLearner);
+  const size = remaining.length + adding;
+  const started = remaining.filter((l) => l.name).length;
+  const needed = Math.floor(size / 2) + 1;
+  const label = removes.map((r) => `${r.member} (${r.id})`).join(', ');
+  if (remaining.length === 0) {
+    return { code: 'quorum', effect: 'refuse', member: label, message: `removing ${label} would leave no voting member: a cluster cannot remove its last member (destroy decommissions it)` };
+  }
+  if (started >= needed) return undefined;
+  const unstarted = remaining.filter((l) => !l.name).map((l) => l.id);
+  return {
+    code: 'quorum',
+    effect: 'refuse',
+    member: label,
+    message: `removing ${label} would leave ${started} started of ${size} voting member(s)${unstarted.length ? ` (never started: ${unstarted.join(', ')})` : ''}${adding ? ` (${adding} joining)` : ''}: quorum is ${needed}, the cluster would stop accepting writes. Start or remove the unstarted members first, or remove fewer at once`,
+  };
 }
 
 /**
@@ -86,8 +230,8 @@ export function judgeWithoutEndpoints(manifest: Manifest, plan: Plan): Guard[] {
       effect: 'warn',
       member: moved?.name ?? was.target,
       message: to
-        ? `the member at ${target} moves to ${to}: its old records are deleted; if it runs, run etcdctl member update <id> --peer-urls=${to} first (srvctl checks this with --etcd-endpoints)`
-        : `the member at ${target} leaves DNS: if it runs, run etcdctl member remove <id> first (srvctl checks this with --etcd-endpoints)`,
+        ? `the member at ${target} moves to ${to}: its old records are deleted; if it runs, run etcdctl member update <id> --peer-urls=${to} first (with --etcd-endpoints srvctl checks this, and sync --move-members does it)`
+        : `the member at ${target} leaves DNS: if it runs, run etcdctl member remove <id> first (with --etcd-endpoints srvctl checks this, and sync --remove-members does it)`,
     });
   }
   return guards;

@@ -17,9 +17,10 @@ import { parseSrvRdata, recordText, type Rec } from '../records/record.js';
 import { renderMembers, type Rendered } from '../render/render.js';
 import { expectationsFor, verifyOnce, waitForAgreement, type NamedServer } from '../verify/verify.js';
 import { judgeDestroy } from './destroy-guard.js';
-import { judgeMembership, judgeWithoutEndpoints } from './guards.js';
+import { judgeMembership, judgeWithoutEndpoints, replaceCandidates } from './guards.js';
+import type { LiveMember } from '../drift/membership.js';
 import type { DriftFinding, ReconcileDeps, ReconcileReport, ReconcileRequest, Stage, Verdict } from './types.js';
-import { writeAll } from './write.js';
+import { writeAll, type MembershipWrites } from './write.js';
 
 /**
  * The pipeline of SPEC v1.1: load → read → plan → predict on the planned records →
@@ -122,6 +123,7 @@ export async function reconcile(req: ReconcileRequest, deps: ReconcileDeps): Pro
     const endpoints = req.etcdEndpoints?.length ? req.etcdEndpoints : manifest.etcd.endpoints ?? [];
     let etcd: EtcdClient | undefined;
     let joins: Member[] = [];
+    let membership: MembershipWrites = { joins };
     if (req.mode === 'destroy') {
       const etcdFor = endpoints.length ? deps.etcdClient(endpoints, req.etcdTls ?? {}) : undefined;
       const judged = await judgeDestroy(manifest, endpoints, etcdFor, !!req.force);
@@ -130,11 +132,17 @@ export async function reconcile(req: ReconcileRequest, deps: ReconcileDeps): Pro
     } else if (endpoints.length && req.mode !== 'drift') {
       etcd = deps.etcdClient(endpoints, req.etcdTls ?? {});
       const members = await etcd.memberList();
-      report.live = { endpoints, members };
-      const judged = judgeMembership(manifest, members);
+      report.live = { endpoints, members, ...(etcd.clusterId ? { clusterId: etcd.clusterId } : {}) };
+      const answering = await stillAnswering(replaceCandidates(manifest, members), deps, req);
+      const judged = judgeMembership(manifest, members, { moveMembers: req.moveMembers, removeMembers: req.removeMembers, answering });
       report.guards.push(...judged.guards);
       joins = judged.joins;
+      membership = { joins, moves: judged.moves, removes: judged.removes };
+      if (etcd.clusterId) nameJoinedCluster(report, manifest, etcd.clusterId, joins);
     } else if (req.mode !== 'drift') {
+      if (req.moveMembers || req.removeMembers) {
+        throw new SrvctlError('usage', `${req.moveMembers ? '--move-members' : '--remove-members'} needs the running cluster's client URLs: pass --etcd-endpoints or set etcd.endpoints; nothing was written`);
+      }
       report.guards.push(...judgeWithoutEndpoints(manifest, plan));
     }
     done('preflight');
@@ -150,18 +158,18 @@ export async function reconcile(req: ReconcileRequest, deps: ReconcileDeps): Pro
       return report;
     }
     if (req.mode === 'plan' || req.dryRun) {
-      report.outcome = hasChanges(plan) || joins.length ? 'pending' : 'in-sync';
+      report.outcome = hasChanges(plan) || hasMembership(membership) ? 'pending' : 'in-sync';
       return report;
     }
 
     // 5. write, in the join order (see write.ts).
     begin('write');
-    const changes = hasChanges(plan) || joins.length > 0;
+    const changes = hasChanges(plan) || hasMembership(membership);
     if (changes && !req.yes && !(await deps.confirm(report))) {
       report.outcome = 'declined';
       return report;
     }
-    await writeAll(report.writes, provider, plan, joins, etcd);
+    await writeAll(report.writes, provider, plan, membership, etcd);
     done('write');
 
     // 6. verify on every nameserver, predict on what they serve, render.
@@ -192,6 +200,7 @@ export async function reconcile(req: ReconcileRequest, deps: ReconcileDeps): Pro
       begin('predict-served');
       const prediction = await predictFromDns({ domain: manifest.domain, zone: manifest.provider.zone, nameservers, version: manifest.etcd.version, serviceName: manifest.etcd.serviceName, ask, resolver: deps.resolver, manifest });
       report.prediction = prediction;
+      if (report.live?.clusterId) nameJoinedCluster(report, manifest, report.live.clusterId, joins);
       const errors = prediction.findings.filter((f) => f.severity === 'error');
       if (errors.length) {
         if (!req.force) throw new SrvctlError('prediction', `etcd ${manifest.etcd.version} would not bootstrap the intended cluster from what DNS now serves; no config emitted. --force emits it anyway`, errors.map((f) => f.message));
@@ -212,6 +221,54 @@ export async function reconcile(req: ReconcileRequest, deps: ReconcileDeps): Pro
     return report;
   } finally {
     await provider?.close?.();
+  }
+}
+
+function hasMembership(w: MembershipWrites): boolean {
+  return w.joins.length + (w.moves?.length ?? 0) + (w.removes?.length ?? 0) > 0;
+}
+
+/**
+ * A replacement removes the old member only when it no longer runs: its client URLs are
+ * asked for the member list. It is down only when every URL fails to connect (refused, no
+ * answer in time, no route, a name that no longer resolves); any answer, an HTTP error or a
+ * TLS failure included, means something runs there (then it is refused: stop it, or move it).
+ */
+const DOWN = /connection refused|no answer within|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|ECONNRESET/;
+async function stillAnswering(candidates: readonly LiveMember[], deps: ReconcileDeps, req: ReconcileRequest): Promise<Set<string>> {
+  const answering = new Set<string>();
+  await Promise.all(
+    candidates.map(async (l) => {
+      if (l.clientURLs.length === 0) return;
+      const up = await deps
+        .etcdClient([...l.clientURLs], req.etcdTls ?? {})
+        .memberList()
+        .then(
+          () => true,
+          (e: unknown) => {
+            const lines = isSrvctlError(e) ? e.details : [(e as Error).message];
+            return !(lines.length > 0 && lines.every((x) => DOWN.test(x)));
+          },
+        );
+      if (up) answering.add(l.id);
+    }),
+  );
+  return answering;
+}
+
+/**
+ * A member marked existing takes the running cluster's ID from its peers (etcd's
+ * GetClusterFromRemotePeers): the ID a fresh bootstrap from the SRV set would compute is not
+ * the one it joins. Each prediction of such a member names the running cluster's ID;
+ * `joining` lists the members this run adds.
+ */
+function nameJoinedCluster(report: ReconcileReport, manifest: Manifest, clusterId: string, joins: readonly Member[]): void {
+  const existing = new Set(manifest.members.filter((m) => m.state === 'existing').map((m) => m.name));
+  if (existing.size === 0) return;
+  // the members this run adds; members marked existing that already run are in it too
+  if (joins.length) report.joining = joins.map((m) => ({ member: m.name, clusterId }));
+  for (const p of [report.planned, report.prediction]) {
+    for (const m of p?.members ?? []) if (existing.has(m.member) && m.outcome === 'starts') m.clusterId = clusterId;
   }
 }
 

@@ -38,6 +38,10 @@ export interface ReconcileRequest {
   /** client URLs of the running cluster (the flag; else the manifest's etcd.endpoints) */
   etcdEndpoints?: string[];
   etcdTls?: EtcdTls;
+  /** sync: srvctl runs member update for a running member whose host or peer port changes (else refused) */
+  moveMembers?: boolean;
+  /** sync: srvctl runs member remove for running members that left the manifest, never below quorum (else refused) */
+  removeMembers?: boolean;
   /** drift: compare the running cluster too, found through _etcd-client SRV when no endpoints are known */
   etcd?: boolean;
   /** plan/sync: one-shot take-over of exact foreign records (`--adopt`), or of a renamed owner's (`--adopt-from`) */
@@ -80,6 +84,12 @@ export type GuardCode =
   | 'running-member-missing' // a running member is not in the manifest
   | 'unstarted-member' // a member was added to the cluster but never started, and is not in the manifest
   | 'join' // a member marked existing that the cluster lacks: member add
+  | 'move' // --move-members: member update to the new peer URL, then the records
+  | 'remove' // --remove-members: member remove, then the records are deleted
+  | 'replace' // a member marked existing under a running member's name at another peer URL, the old one not answering: remove, add, publish
+  | 'replace-running' // the member a replacement would remove still answers
+  | 'quorum' // the removals would leave the cluster without quorum
+  | 'move-quorum' // the members moved at once are a majority: no quorum until they restart
   | 'existing-without-endpoints' // a member marked existing, and no endpoints to add it
   | 'member-change-unverified' // records of a member change, and no endpoints to tell whether it runs
   | 'destroy-running' // destroy: members of the cluster still run
@@ -97,7 +107,7 @@ export interface Guard {
   command?: string;
 }
 
-export type WriteAction = 'member add' | 'dns apply' | 'member remove (undo)';
+export type WriteAction = 'member remove' | 'member update' | 'member add' | 'dns apply' | 'member remove (undo)' | 'member update (undo)';
 
 export interface WriteStep {
   action: WriteAction;
@@ -105,6 +115,8 @@ export interface WriteStep {
   member?: string;
   memberId?: string;
   peerURLs?: string[];
+  /** member update: the peer URLs before (what an undo restores) */
+  previousPeerURLs?: string[];
   /** dns apply: changes applied */
   applied?: number;
   notes: string[];
@@ -149,7 +161,10 @@ export interface ReconcileReport {
   planned?: CheckReport;
   verdict?: Verdict;
   preflight?: PreflightResult;
-  live?: { endpoints: string[]; members: LiveMember[] };
+  /** clusterId: the running cluster's, in hex; members marked existing join it (not the ID a fresh bootstrap from SRV would compute) */
+  live?: { endpoints: string[]; members: LiveMember[]; clusterId?: string };
+  /** members marked existing and the running cluster each joins (hex ID) */
+  joining?: { member: string; clusterId: string }[];
   guards: Guard[];
   writes: WriteStep[];
   /** stage 6; null when skipped (--no-verify) */

@@ -142,6 +142,27 @@ describe('live guards and the join order against real etcd 3.4 and BIND (in-proc
     assert.deepEqual(await live.members(), membersBefore);
   });
 
+  it('--move-members whose publish fails: member update, then updated back on real etcd, and says so', async () => {
+    write([{ name: 'node1' }, { name: 'node2' }, { name: 'node3', host: `node3b.${DOMAIN}` }]);
+    const [dnsBefore, membersBefore] = [await dns(), await live.members()];
+    const node3 = membersBefore.find((m) => m.name === 'node3')!;
+    const failingApply = async (m: Parameters<typeof openProvider>[0]): Promise<Provider> => {
+      const p = await openProvider(m, { env: { SECRET: KEY.secret }, debug: () => {}, now: () => new Date() });
+      p.apply = async () => {
+        throw new SrvctlError('provider', 'injected: the UPDATE was lost');
+      };
+      return p;
+    };
+    const { coreDeps } = await import('./harness.js');
+    const { reconcile } = await import('../../src/reconcile/pipeline.js');
+    const deps = { ...coreDeps({ env: { SECRET: KEY.secret }, ...withEndpoints }), openProvider: failingApply };
+    const r = await reconcile({ mode: 'sync', file, yes: true, format: 'env', etcdEndpoints: live.endpoints, moveMembers: true }, deps);
+    assert.match(r.error!.message, /injected.*the member update was undone, DNS and etcd are as they were/);
+    assert.deepEqual(r.writes.map((w) => [w.action, w.ok, w.memberId]), [['member update', true, node3.id], ['dns apply', false, undefined], ['member update (undo)', true, node3.id]]);
+    assert.deepEqual(await dns(), dnsBefore);
+    assert.deepEqual(await live.members(), membersBefore);
+  });
+
   it('a join with the right key: member add first (hex ID), then the records', async () => {
     write([...three, { name: 'node4', state: 'existing' }]);
     const r = await run({ mode: 'sync', file, yes: true, format: 'env', verify: false, etcdEndpoints: live.endpoints }, { env: { SECRET: KEY.secret }, ...withEndpoints });
