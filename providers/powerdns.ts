@@ -1,7 +1,7 @@
 import { lookup } from 'node:dns/promises';
 import { SrvctlError } from '../src/errors.js';
 import type { Manifest } from '../src/manifest/types.js';
-import type { Plan } from '../src/plan/plan.js';
+import type { NotServed, Plan } from '../src/plan/plan.js';
 import { fqdn, isSubdomain, normalizeName } from '../src/records/name.js';
 import { canonicalIPv6, parseSrvRdata, rrsetKey, srvRdata, txtOctets, txtRdataFromOctets, type Rec } from '../src/records/record.js';
 import type { ApplyResult, Nameserver, Provider, ProviderContext, PreflightResult } from './provider.js';
@@ -52,7 +52,8 @@ class PowerDnsProvider implements Provider {
   readonly description: string;
   /** RRsets at the managed names exactly as read (undefined: none), the base of every REPLACE */
   private readonly held = new Map<string, PdnsRRset | undefined>();
-  private readonly disabledSeen: string[] = [];
+  /** disabled records at the names read, by name, type and exact content (a name read twice counts once) */
+  private readonly disabledSeen = new Map<string, NotServed>();
   private readonly zoneUrl: string;
   private readonly timeoutMs: number;
 
@@ -154,9 +155,9 @@ class PowerDnsProvider implements Provider {
     for (const s of sets) this.held.set(`${normalizeName(s.name)}\t${s.type}`, s);
     for (const n of names) for (const t of ['SRV', 'TXT', 'A', 'AAAA', 'CNAME']) if (!this.held.has(`${n}\t${t}`)) this.held.set(`${n}\t${t}`, undefined);
     const recs = PowerDnsProvider.toRecs(sets);
-    const disabled = sets.flatMap((s) => s.records.filter((r) => r.disabled).map((r) => `${normalizeName(s.name)} ${s.type} ${r.content}`));
-    this.disabledSeen.push(...disabled);
-    if (disabled.length) this.ctx.debug(`disabled records at managed names, foreign and kept as they are: ${disabled.join('; ')}`);
+    const disabled = sets.flatMap((s) => s.records.filter((r) => r.disabled).map((r) => ({ key: `${normalizeName(s.name)}\t${s.type}\t${r.content}`, rec: { name: normalizeName(s.name), type: s.type, ttl: s.ttl, rdata: canonical(s.type, r.content) } })));
+    for (const d of disabled) this.disabledSeen.set(d.key, { record: d.rec, reason: 'disabled at PowerDNS: not served, kept as it is' });
+    if (disabled.length) this.ctx.debug(`disabled records at managed names, foreign and kept as they are: ${disabled.map((d) => d.key.replace(/\t/g, ' ')).join('; ')}`);
     this.ctx.debug(`read ${recs.length} records at ${names.length} managed names from ${this.description}`);
     return recs;
   }
@@ -232,9 +233,14 @@ class PowerDnsProvider implements Provider {
         `another API client changed zone ${this.zone} between srvctl's last read and its PATCH (serial ${before.serial} → ${after.serial}, one change expected), and that change is no longer in the zone: the PATCH replaced it in ${[...touched.values()].map((t) => `${t.name} ${t.type}`).join(', ')}. Restore it and run srvctl again`,
       );
     }
-    if (this.disabledSeen.length) notes.push(`kept ${this.disabledSeen.length} disabled foreign record(s) as they were`);
+    const keptDisabled = [...this.disabledSeen.values()].filter((d) => touched.has(rrsetKey(d.record))).length;
+    if (keptDisabled) notes.push(`kept ${keptDisabled} disabled foreign record(s) in the rewritten RRsets as they were`);
     for (const k of touched.keys()) this.held.delete(k);
     return { applied: plan.changes.length, notes };
+  }
+
+  notServed(): NotServed[] {
+    return [...this.disabledSeen.values()];
   }
 
   async nameservers(): Promise<Nameserver[]> {

@@ -1,5 +1,5 @@
 import type { Manifest } from '../src/manifest/types.js';
-import type { Plan } from '../src/plan/plan.js';
+import type { NotServed, Plan } from '../src/plan/plan.js';
 import type { Rec } from '../src/records/record.js';
 import type { Server } from '../src/dns/transport.js';
 
@@ -68,6 +68,12 @@ export interface Provider {
    * same key the next sync will use.
    */
   preflight(intent?: 'write' | 'read'): Promise<PreflightResult>;
+  /**
+   * Records read (by every read() so far) that the provider holds but does not serve, such
+   * as PowerDNS's disabled records: the plan lists them as foreign, not served. Optional:
+   * a provider without the notion leaves it out.
+   */
+  notServed?(): NotServed[];
   /** where verify should ask */
   nameservers(): Promise<Nameserver[]>;
   close?(): Promise<void>;
