@@ -1,11 +1,12 @@
 import cluster from 'node:cluster';
 import { watch } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { loadZoneFile, withZoneLock } from '../../providers/zonefile.js';
 import { Authority } from '../dns/authority.js';
 import { rcodeName, typeName } from '../dns/codec.js';
 import { startServer } from '../dns/server.js';
 import { EXIT, SrvctlError } from '../errors.js';
+import { writeTarget } from '../util/atomic-write.js';
 import { parseHostPort } from '../manifest/hostport.js';
 import { normalizeName } from '../records/name.js';
 import type { Context } from './context.js';
@@ -149,15 +150,22 @@ export async function serve(ctx: Context, file: string, flags: ServeFlags, signa
       inflight = undefined;
     })();
   };
-  const watcher = watch(path.includes('/') ? path.slice(0, path.lastIndexOf('/')) || '/' : '.', (_, name) => {
-    if (name !== basename(path)) return;
-    clearTimeout(timer);
-    timer = setTimeout(reload, 100);
-  });
+  // A symlinked zone file is written next to its target (the writers follow the link), so
+  // the target's directory is watched as well as the link's.
+  const target = await writeTarget(path);
+  const watched = new Map<string, Set<string>>();
+  for (const f of [path, target]) watched.set(dirname(f), new Set([...(watched.get(dirname(f)) ?? []), basename(f)]));
+  const watchers = [...watched].map(([dir, names]) =>
+    watch(dir, (_, name) => {
+      if (!name || !names.has(name)) return;
+      clearTimeout(timer);
+      timer = setTimeout(reload, 100);
+    }),
+  );
 
   await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
   clearTimeout(timer);
-  watcher.close();
+  for (const w of watchers) w.close();
   await inflight;
   await server.close();
   // A cluster worker's IPC channel would keep it alive after the server closed.

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { withZoneLock } from '../../providers/zonefile.js';
@@ -150,5 +150,19 @@ describe('writes: serve reloads under the zone lock', function () {
     await srv.next(/^reloaded .* serial \d+$/);
     assert.deepEqual(await answers(srv.port, 'm2.c.example.com'), ['10.1.0.3']);
     assert.deepEqual(await answers(srv.port, 'old.example.com'), ['192.0.2.1'], 'the hand-written record stays');
+  });
+
+  it('a symlinked zone file: the write lands beside the target, and serve (watching both directories) reloads it', async () => {
+    const real = join(dir, 'real');
+    await mkdir(real);
+    const target = join(real, 'example.com.zone');
+    await writeFile(target, zoneText(1, 'old IN A 192.0.2.1'));
+    const link = join(dir, 'served.zone');
+    await symlink(target, link);
+    srv = new ServeRun();
+    await srv.start(link);
+    await writeAtomic(link, zoneText(4, 'linked IN A 192.0.2.4'));
+    await srv.next(/^reloaded .* serial 4$/);
+    assert.deepEqual(await answers(srv.port, 'linked.example.com'), ['192.0.2.4']);
   });
 });
