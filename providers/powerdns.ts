@@ -1,9 +1,9 @@
-import { lookup } from 'node:dns/promises';
 import { SrvctlError } from '../src/errors.js';
 import type { Manifest } from '../src/manifest/types.js';
 import type { NotServed, Plan } from '../src/plan/plan.js';
 import { fqdn, isSubdomain, normalizeName } from '../src/records/name.js';
 import { canonicalIPv6, parseSrvRdata, rrsetKey, srvRdata, txtOctets, txtRdataFromOctets, type Rec } from '../src/records/record.js';
+import { outOfZoneAddresses } from './ns-lookup.js';
 import type { ApplyResult, Nameserver, Provider, ProviderContext, PreflightResult } from './provider.js';
 import { namedSecret } from './secrets.js';
 
@@ -250,7 +250,7 @@ class PowerDnsProvider implements Provider {
     for (const host of ns) {
       const addrs = isSubdomain(host, this.zone)
         ? sets.filter((s) => normalizeName(s.name) === host && (s.type === 'A' || s.type === 'AAAA')).flatMap((s) => s.records.map((r) => r.content))
-        : (await lookup(host, { all: true }).catch(() => [])).map((a) => a.address);
+        : await outOfZoneAddresses(this.ctx, host);
       for (const a of addrs) out.push({ name: host, host: a, port: 53 });
     }
     if (out.length === 0) throw new SrvctlError('provider', `zone ${this.zone} has no NS records with addresses at PowerDNS: set verify.nameservers`);

@@ -1,6 +1,7 @@
 import type { Manifest } from '../src/manifest/types.js';
 import type { NotServed, Plan } from '../src/plan/plan.js';
 import type { Rec } from '../src/records/record.js';
+import type { HostLookup } from '../src/dns/host-lookup.js';
 import type { Server } from '../src/dns/transport.js';
 
 export interface Capabilities {
@@ -46,6 +47,11 @@ export interface ProviderContext {
   now(): Date;
   /** waits (rate limits); injected so tests need not wait. Default: a timer */
   sleep?(ms: number): Promise<void>;
+  /**
+   * Addresses of NS hosts outside the zone, for nameservers(). Absent: such hosts are not
+   * looked up at all (never the system resolver behind the caller's back).
+   */
+  lookupHost?: HostLookup;
 }
 
 export interface Provider {

@@ -127,6 +127,20 @@ describe('powerdns provider against a real PowerDNS (gsqlite3, API)', function (
     assert.ok(second.plan.notServed.every((h) => !h.inRewrittenRRset));
   });
 
+  it('nameservers(): in-zone NS hosts from the zone, out-of-zone ones only through the injected lookup', async () => {
+    await pdns.patch('example.com', [{ name: 'example.com', type: 'NS', ttl: 3600, content: ['ns1.example.com.', 'ns.other.test.'] }]);
+    const m = requireManifest(manifest, manifestText(pdns)).manifest;
+    const asked: string[] = [];
+    const lookupHost = async (host: string) => (asked.push(host), host === 'ns.other.test' ? ['127.0.0.9'] : []);
+    const withLookup = await openProvider(m, { env: env(), debug: () => undefined, now: () => new Date(), lookupHost });
+    assert.deepEqual((await withLookup.nameservers()).map((n) => `${n.name} ${n.host}`).sort(), ['ns.other.test 127.0.0.9', 'ns1.example.com 127.0.0.1']);
+    assert.deepEqual(asked, ['ns.other.test']);
+    const debug: string[] = [];
+    const without = await openProvider(m, { env: env(), debug: (d) => void debug.push(d), now: () => new Date() });
+    assert.deepEqual((await without.nameservers()).map((n) => n.name), ['ns1.example.com']);
+    assert.ok(debug.some((d) => /ns\.other\.test is outside the zone and no resolver was given/.test(d)));
+  });
+
   it('a change between plan and apply stops the apply; the next sync converges', async () => {
     const m = requireManifest(manifest, manifestText(pdns)).manifest;
     const provider = await openProvider(m, { env: env(), debug: () => undefined, now: () => new Date() });
