@@ -156,7 +156,7 @@ class PowerDnsProvider implements Provider {
     for (const n of names) for (const t of ['SRV', 'TXT', 'A', 'AAAA', 'CNAME']) if (!this.held.has(`${n}\t${t}`)) this.held.set(`${n}\t${t}`, undefined);
     const recs = PowerDnsProvider.toRecs(sets);
     const disabled = sets.flatMap((s) => s.records.filter((r) => r.disabled).map((r) => ({ key: `${normalizeName(s.name)}\t${s.type}\t${r.content}`, rec: { name: normalizeName(s.name), type: s.type, ttl: s.ttl, rdata: canonical(s.type, r.content) } })));
-    for (const d of disabled) this.disabledSeen.set(d.key, { record: d.rec, reason: 'disabled at PowerDNS: not served, kept as it is' });
+    for (const d of disabled) this.disabledSeen.set(d.key, { record: d.rec, reason: 'disabled at PowerDNS (not served)' });
     if (disabled.length) this.ctx.debug(`disabled records at managed names, foreign and kept as they are: ${disabled.map((d) => d.key.replace(/\t/g, ' ')).join('; ')}`);
     this.ctx.debug(`read ${recs.length} records at ${names.length} managed names from ${this.description}`);
     return recs;
@@ -194,16 +194,28 @@ class PowerDnsProvider implements Provider {
     }
 
     const expected = new Map<string, string>();
+    let keptDisabled = 0;
+    let enabled = 0;
     const rrsets = [...touched].map(([k, { name, type }]) => {
       const removed = plan.changes.filter((c) => c.before?.name === name && c.before.type === type).map((c) => c.before!.rdata);
+      const added = plan.changes.filter((c) => c.after?.name === name && c.after.type === type).map((c) => c.after!);
+      const addedRdata = new Set(added.map((r) => canonical(type, r.rdata)));
       const kept = (this.held.get(k)?.records ?? []).filter((r) => {
-        if (r.disabled) return true;
+        if (r.disabled) {
+          // A disabled copy of a record the plan adds (srvctl's own, disabled by hand) cannot
+          // stay beside it (PowerDNS refuses duplicates): the plan serves it, so it is enabled.
+          if (addedRdata.has(canonical(type, r.content))) {
+            enabled++;
+            return false;
+          }
+          keptDisabled++;
+          return true;
+        }
         const i = removed.indexOf(canonical(type, r.content));
         if (i < 0) return true;
         removed.splice(i, 1);
         return false;
       });
-      const added = plan.changes.filter((c) => c.after?.name === name && c.after.type === type).map((c) => c.after!);
       const records: PdnsRecord[] = [...kept, ...added.map((r) => ({ content: r.rdata, disabled: false }))];
       // One TTL per RRset: the one srvctl writes, else the one it had.
       const ttl = added[0]?.ttl ?? this.held.get(k)?.ttl ?? 300;
@@ -233,8 +245,8 @@ class PowerDnsProvider implements Provider {
         `another API client changed zone ${this.zone} between srvctl's last read and its PATCH (serial ${before.serial} → ${after.serial}, one change expected), and that change is no longer in the zone: the PATCH replaced it in ${[...touched.values()].map((t) => `${t.name} ${t.type}`).join(', ')}. Restore it and run srvctl again`,
       );
     }
-    const keptDisabled = [...this.disabledSeen.values()].filter((d) => touched.has(rrsetKey(d.record))).length;
     if (keptDisabled) notes.push(`kept ${keptDisabled} disabled foreign record(s) in the rewritten RRsets as they were`);
+    if (enabled) notes.push(`enabled ${enabled} record(s) that were disabled at PowerDNS: the manifest wants them served`);
     for (const k of touched.keys()) this.held.delete(k);
     return { applied: plan.changes.length, notes };
   }

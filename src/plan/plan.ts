@@ -25,9 +25,11 @@ export interface Conflict {
 
 /**
  * A record the provider holds at a managed name but does not serve (a PowerDNS record with
- * `disabled: true`): foreign by definition, never changed or deleted, kept exactly as it is
- * by every apply, and shown so the operator sees everything an RRset holds besides what DNS
- * answers. Providers that have no such notion leave the list empty.
+ * `disabled: true`): foreign (no marker counts for a record DNS does not answer), never
+ * changed or deleted, kept exactly as it is by every apply — except when the plan adds that
+ * very record (srvctl's own, disabled by hand): then the apply serves it. Shown so the
+ * operator sees everything an RRset holds besides what DNS answers. Providers that have no
+ * such notion leave the list empty.
  */
 export interface NotServed {
   record: Rec;

@@ -108,7 +108,7 @@ describe('powerdns provider against a real PowerDNS (gsqlite3, API)', function (
     assert.equal(doc.plan.summary.notServed, 3);
     // The text plan shows them too, beside the changes that rewrite their RRsets.
     const text = await cliInProcess(['plan', manifest], { env: env() });
-    assert.match(text.stdout, /· _etcd-server\._tcp\.coreos\.example\.com\.? .*SRV 0 0 2380 spare\.example\.net\. .*disabled at PowerDNS.*in an RRset this plan rewrites/);
+    assert.match(text.stdout, /· _etcd-server\._tcp\.coreos\.example\.com\.? .*SRV 0 0 2380 spare\.example\.net\. .*disabled at PowerDNS.*kept as it is, in an RRset this plan rewrites/);
 
     const r = await cliInProcess(['sync', manifest, '--yes', '--verbose'], { env: env() });
     assert.equal(r.code, 0, r.stderr);
@@ -139,6 +139,29 @@ describe('powerdns provider against a real PowerDNS (gsqlite3, API)', function (
     const without = await openProvider(m, { env: env(), debug: (d) => void debug.push(d), now: () => new Date() });
     assert.deepEqual((await without.nameservers()).map((n) => n.name), ['ns1.example.com']);
     assert.ok(debug.some((d) => /ns\.other\.test is outside the zone and no resolver was given/.test(d)));
+  });
+
+  it('one of srvctl\'s records disabled by hand: the plan says it enables it, the sync serves it (no duplicate for PowerDNS to refuse)', async () => {
+    assert.equal((await cliInProcess(['sync', manifest, '--yes'], { env: env() })).code, 0);
+    type ApiRRset = { name: string; type: string; ttl: number; records: { content: string; disabled: boolean }[] };
+    const aSet = async () => ((await (await pdns.api('GET', '/api/v1/servers/localhost/zones/example.com.')).json()) as { rrsets: ApiRRset[] }).rrsets.find((x) => x.name === 'node1.coreos.example.com.' && x.type === 'A')!;
+    const a = await aSet();
+    const res = await pdns.api('PATCH', '/api/v1/servers/localhost/zones/example.com.', { rrsets: [{ name: a.name, type: 'A', ttl: a.ttl, changetype: 'REPLACE', records: a.records.map((r) => ({ ...r, disabled: true })) }] });
+    assert.equal(res.status, 204, await res.text());
+    assert.deepEqual((await dig('127.0.0.1', pdns.dnsPort, 'node1.coreos.example.com', 'A')).answers, []);
+
+    const planned = await cliInProcess(['plan', manifest, '--json'], { env: env() });
+    const doc = JSON.parse(planned.stdout) as { plan: { notServed: { record: { rdata: string }; servedByPlan: boolean }[]; changes: { action: string; after: { name: string; rdata: string } | null }[] } };
+    assert.deepEqual(doc.plan.notServed.map((h) => `${h.record.rdata} ${h.servedByPlan}`), ['10.0.0.1 true']);
+    assert.ok(doc.plan.changes.some((c) => c.action === 'create' && c.after?.name === 'node1.coreos.example.com' && c.after.rdata === '10.0.0.1'));
+
+    const r = await cliInProcess(['sync', manifest, '--yes', '--verbose'], { env: env() });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /enabled 1 record\(s\) that were disabled at PowerDNS/);
+    assert.match(r.stderr, /· node1\.coreos\.example\.com\. 300 IN A 10\.0\.0\.1 .*this plan enables it/);
+    assert.deepEqual((await aSet()).records, [{ content: '10.0.0.1', disabled: false }]);
+    assert.deepEqual((await dig('127.0.0.1', pdns.dnsPort, 'node1.coreos.example.com', 'A')).answers.map((x) => x.rdata), ['10.0.0.1']);
+    assert.equal((await cliInProcess(['plan', manifest], { env: env() })).code, 0);
   });
 
   it('a change between plan and apply stops the apply; the next sync converges', async () => {
