@@ -6,9 +6,9 @@ import { Authority } from '../dns/authority.js';
 import { rcodeName, typeName } from '../dns/codec.js';
 import { startServer } from '../dns/server.js';
 import { EXIT, SrvctlError } from '../errors.js';
-import { writeTarget } from '../util/atomic-write.js';
 import { parseHostPort } from '../manifest/hostport.js';
 import { normalizeName } from '../records/name.js';
+import { writeTarget } from '../util/atomic-write.js';
 import type { Context } from './context.js';
 import { loadManifest } from './manifest.js';
 
