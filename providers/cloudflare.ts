@@ -1,4 +1,3 @@
-import { lookup } from 'node:dns/promises';
 import type CloudflareClient from 'cloudflare';
 import { SrvctlError } from '../src/errors.js';
 import type { Manifest } from '../src/manifest/types.js';
@@ -7,6 +6,7 @@ import type { Change, Plan } from '../src/plan/plan.js';
 import { normalizeName } from '../src/records/name.js';
 import { markerFor, parseMarker, recordDigest } from '../src/records/ownership.js';
 import { canonicalIPv6, parseSrvRdata, recordKey, txtOctets, txtRdataFromOctets, type Rec } from '../src/records/record.js';
+import { outOfZoneAddresses } from './ns-lookup.js';
 import type { ApplyResult, Nameserver, Provider, ProviderContext, PreflightResult } from './provider.js';
 import { namedSecret } from './secrets.js';
 import { cloudflareBudget } from './rate-budget.js';
@@ -519,7 +519,7 @@ class CloudflareProvider implements Provider {
     }
     const out: Nameserver[] = [];
     for (const host of this.nameServers) {
-      for (const a of await lookup(host, { all: true }).catch(() => [])) out.push({ name: host, host: a.address, port: 53 });
+      for (const address of await outOfZoneAddresses(this.ctx, host)) out.push({ name: host, host: address, port: 53 });
     }
     if (out.length === 0) throw new SrvctlError('provider', `cannot resolve the Cloudflare nameservers of ${this.zone} (${this.nameServers.join(', ')}): set verify.nameservers or use --no-verify`);
     return out;

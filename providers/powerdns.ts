@@ -1,9 +1,9 @@
-import { lookup } from 'node:dns/promises';
 import { SrvctlError } from '../src/errors.js';
 import type { Manifest } from '../src/manifest/types.js';
-import type { Plan } from '../src/plan/plan.js';
+import type { NotServed, Plan } from '../src/plan/plan.js';
 import { fqdn, isSubdomain, normalizeName } from '../src/records/name.js';
 import { canonicalIPv6, parseSrvRdata, rrsetKey, srvRdata, txtOctets, txtRdataFromOctets, type Rec } from '../src/records/record.js';
+import { outOfZoneAddresses } from './ns-lookup.js';
 import type { ApplyResult, Nameserver, Provider, ProviderContext, PreflightResult } from './provider.js';
 import { namedSecret } from './secrets.js';
 
@@ -52,7 +52,8 @@ class PowerDnsProvider implements Provider {
   readonly description: string;
   /** RRsets at the managed names exactly as read (undefined: none), the base of every REPLACE */
   private readonly held = new Map<string, PdnsRRset | undefined>();
-  private readonly disabledSeen: string[] = [];
+  /** disabled records at the names read, by name, type and exact content (a name read twice counts once) */
+  private readonly disabledSeen = new Map<string, NotServed>();
   private readonly zoneUrl: string;
   private readonly timeoutMs: number;
 
@@ -154,9 +155,9 @@ class PowerDnsProvider implements Provider {
     for (const s of sets) this.held.set(`${normalizeName(s.name)}\t${s.type}`, s);
     for (const n of names) for (const t of ['SRV', 'TXT', 'A', 'AAAA', 'CNAME']) if (!this.held.has(`${n}\t${t}`)) this.held.set(`${n}\t${t}`, undefined);
     const recs = PowerDnsProvider.toRecs(sets);
-    const disabled = sets.flatMap((s) => s.records.filter((r) => r.disabled).map((r) => `${normalizeName(s.name)} ${s.type} ${r.content}`));
-    this.disabledSeen.push(...disabled);
-    if (disabled.length) this.ctx.debug(`disabled records at managed names, foreign and kept as they are: ${disabled.join('; ')}`);
+    const disabled = sets.flatMap((s) => s.records.filter((r) => r.disabled).map((r) => ({ key: `${normalizeName(s.name)}\t${s.type}\t${r.content}`, rec: { name: normalizeName(s.name), type: s.type, ttl: s.ttl, rdata: canonical(s.type, r.content) } })));
+    for (const d of disabled) this.disabledSeen.set(d.key, { record: d.rec, reason: 'disabled at PowerDNS (not served)' });
+    if (disabled.length) this.ctx.debug(`disabled records at managed names, foreign and kept as they are: ${disabled.map((d) => d.key.replace(/\t/g, ' ')).join('; ')}`);
     this.ctx.debug(`read ${recs.length} records at ${names.length} managed names from ${this.description}`);
     return recs;
   }
@@ -193,16 +194,28 @@ class PowerDnsProvider implements Provider {
     }
 
     const expected = new Map<string, string>();
+    let keptDisabled = 0;
+    let enabled = 0;
     const rrsets = [...touched].map(([k, { name, type }]) => {
       const removed = plan.changes.filter((c) => c.before?.name === name && c.before.type === type).map((c) => c.before!.rdata);
+      const added = plan.changes.filter((c) => c.after?.name === name && c.after.type === type).map((c) => c.after!);
+      const addedRdata = new Set(added.map((r) => canonical(type, r.rdata)));
       const kept = (this.held.get(k)?.records ?? []).filter((r) => {
-        if (r.disabled) return true;
+        if (r.disabled) {
+          // A disabled copy of a record the plan adds (srvctl's own, disabled by hand) cannot
+          // stay beside it (PowerDNS refuses duplicates): the plan serves it, so it is enabled.
+          if (addedRdata.has(canonical(type, r.content))) {
+            enabled++;
+            return false;
+          }
+          keptDisabled++;
+          return true;
+        }
         const i = removed.indexOf(canonical(type, r.content));
         if (i < 0) return true;
         removed.splice(i, 1);
         return false;
       });
-      const added = plan.changes.filter((c) => c.after?.name === name && c.after.type === type).map((c) => c.after!);
       const records: PdnsRecord[] = [...kept, ...added.map((r) => ({ content: r.rdata, disabled: false }))];
       // One TTL per RRset: the one srvctl writes, else the one it had.
       const ttl = added[0]?.ttl ?? this.held.get(k)?.ttl ?? 300;
@@ -232,9 +245,14 @@ class PowerDnsProvider implements Provider {
         `another API client changed zone ${this.zone} between srvctl's last read and its PATCH (serial ${before.serial} → ${after.serial}, one change expected), and that change is no longer in the zone: the PATCH replaced it in ${[...touched.values()].map((t) => `${t.name} ${t.type}`).join(', ')}. Restore it and run srvctl again`,
       );
     }
-    if (this.disabledSeen.length) notes.push(`kept ${this.disabledSeen.length} disabled foreign record(s) as they were`);
+    if (keptDisabled) notes.push(`kept ${keptDisabled} disabled foreign record(s) in the rewritten RRsets as they were`);
+    if (enabled) notes.push(`enabled ${enabled} record(s) that were disabled at PowerDNS: the manifest wants them served`);
     for (const k of touched.keys()) this.held.delete(k);
     return { applied: plan.changes.length, notes };
+  }
+
+  notServed(): NotServed[] {
+    return [...this.disabledSeen.values()];
   }
 
   async nameservers(): Promise<Nameserver[]> {
@@ -244,7 +262,7 @@ class PowerDnsProvider implements Provider {
     for (const host of ns) {
       const addrs = isSubdomain(host, this.zone)
         ? sets.filter((s) => normalizeName(s.name) === host && (s.type === 'A' || s.type === 'AAAA')).flatMap((s) => s.records.map((r) => r.content))
-        : (await lookup(host, { all: true }).catch(() => [])).map((a) => a.address);
+        : await outOfZoneAddresses(this.ctx, host);
       for (const a of addrs) out.push({ name: host, host: a, port: 53 });
     }
     if (out.length === 0) throw new SrvctlError('provider', `zone ${this.zone} has no NS records with addresses at PowerDNS: set verify.nameservers`);

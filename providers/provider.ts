@@ -1,6 +1,7 @@
 import type { Manifest } from '../src/manifest/types.js';
-import type { Plan } from '../src/plan/plan.js';
+import type { NotServed, Plan } from '../src/plan/plan.js';
 import type { Rec } from '../src/records/record.js';
+import type { HostLookup } from '../src/dns/host-lookup.js';
 import type { Server } from '../src/dns/transport.js';
 
 export interface Capabilities {
@@ -46,6 +47,11 @@ export interface ProviderContext {
   now(): Date;
   /** waits (rate limits); injected so tests need not wait. Default: a timer */
   sleep?(ms: number): Promise<void>;
+  /**
+   * Addresses of NS hosts outside the zone, for nameservers(). Absent: such hosts are not
+   * looked up at all (never the system resolver behind the caller's back).
+   */
+  lookupHost?: HostLookup;
 }
 
 export interface Provider {
@@ -68,6 +74,12 @@ export interface Provider {
    * same key the next sync will use.
    */
   preflight(intent?: 'write' | 'read'): Promise<PreflightResult>;
+  /**
+   * Records read (by every read() so far) that the provider holds but does not serve, such
+   * as PowerDNS's disabled records: the plan lists them as foreign, not served. Optional:
+   * a provider without the notion leaves it out.
+   */
+  notServed?(): NotServed[];
   /** where verify should ask */
   nameservers(): Promise<Nameserver[]>;
   close?(): Promise<void>;

@@ -282,7 +282,7 @@ class Rfc2136Provider implements Provider {
       if (isSubdomain(host, this.zone)) {
         for (const type of ['A', 'AAAA']) addrs.push(...(await query(this.server, host, type, { timeoutMs: 2000, retries: 2 })).answers.filter((r) => r.type === type).map((r) => r.rdata));
       } else {
-        addrs = (await lookup(host, { all: true }).catch(() => [])).map((x) => x.address);
+        addrs = await (await import('./ns-lookup.js')).outOfZoneAddresses(this.ctx, host);
       }
       for (const address of addrs) out.push({ name: host, host: address, port: address === this.server.host ? this.server.port : 53 });
     }

@@ -1,4 +1,7 @@
+import { getServers } from 'node:dns';
 import { Chalk } from 'chalk';
+import { lookupVia } from '../dns/host-lookup.js';
+import { parseHostPort } from '../manifest/hostport.js';
 import type { Paint } from '../plan/format.js';
 import type { ProviderContext } from '../../providers/provider.js';
 
@@ -71,6 +74,11 @@ export function processContext(opts: GlobalOptions): Context {
         if (ctx.verbose) process.stderr.write(`debug: ${m}\n`);
       },
       now: () => new Date(),
+      // NS hosts outside a provider's zone: asked of resolv.conf's nameservers through srvctl's own DNS client.
+      lookupHost: lookupVia(
+        getServers().flatMap((s) => parseHostPort(s, 53) ?? []),
+        { timeoutMs: 2000, retries: 1 },
+      ),
     }),
     confirm: async (question) => {
       const { createInterface } = await import('node:readline/promises');

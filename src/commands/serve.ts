@@ -1,15 +1,19 @@
 import cluster from 'node:cluster';
 import { watch } from 'node:fs';
-import { basename } from 'node:path';
-import { loadZoneFile } from '../../providers/zonefile.js';
+import { basename, dirname } from 'node:path';
+import { loadZoneFile, withZoneLock } from '../../providers/zonefile.js';
 import { Authority } from '../dns/authority.js';
 import { rcodeName, typeName } from '../dns/codec.js';
 import { startServer } from '../dns/server.js';
 import { EXIT, SrvctlError } from '../errors.js';
 import { parseHostPort } from '../manifest/hostport.js';
 import { normalizeName } from '../records/name.js';
+import { writeTarget } from '../util/atomic-write.js';
 import type { Context } from './context.js';
 import { loadManifest } from './manifest.js';
+
+/** How long a reload waits for a zone writer's lock before it reads the file without it. */
+const DEFAULT_LOCK_WAIT_MS = 10_000;
 
 export interface ServeFlags {
   listen?: string;
@@ -54,7 +58,50 @@ export async function serve(ctx: Context, file: string, flags: ServeFlags, signa
       throw new SrvctlError('manifest', `${path}: ${(e as Error).message}`);
     }
   };
-  const authority = await load();
+  const lockWaitMs = Number(ctx.env.SRVCTL_SERVE_LOCK_WAIT_MS) > 0 ? Number(ctx.env.SRVCTL_SERVE_LOCK_WAIT_MS) : DEFAULT_LOCK_WAIT_MS;
+  // A wait for the lock ends when serve is told to stop: shutdown never waits on a writer.
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve, reject) => {
+      if (signal.aborted) return reject(new SrvctlError('io', 'stopping'));
+      const stop = () => {
+        clearTimeout(t);
+        reject(new SrvctlError('io', 'stopping'));
+      };
+      const t = setTimeout(() => {
+        signal.removeEventListener('abort', stop);
+        resolve();
+      }, ms);
+      signal.addEventListener('abort', stop, { once: true });
+    });
+  /**
+   * The zone read under the lock every srvctl writer holds across re-read → compare →
+   * write → rename (and that scripts may take with O_EXCL): never a view from the middle of
+   * a write. The wait is bounded: a holder that keeps it longer (hung, or a directory where
+   * no lock file can be made) does not stop the reload; the file is then read without the
+   * lock, which is safe for srvctl's own writes since they replace the file by rename.
+   */
+  const loadLocked = async (): Promise<Authority> => {
+    let locked = false;
+    try {
+      return await withZoneLock(
+        path,
+        () => {
+          locked = true;
+          return load();
+        },
+        {
+          timeoutMs: lockWaitMs,
+          sleep,
+          onWait: (pid) => ctx.err(`${path} is locked by process ${pid ?? '?'} (a zone write in progress): waiting for the lock, at most ${lockWaitMs / 1000} s\n`),
+        },
+      );
+    } catch (e) {
+      if (locked || signal.aborted || !(e instanceof SrvctlError)) throw e;
+      ctx.err(`${e.message.replace(/; nothing was written$/, '')}: reading ${path} without the lock\n`);
+      return load();
+    }
+  };
+  const authority = await loadLocked();
   for (const r of authority.unservable.slice(0, 5)) ctx.err(`not served: ${r.name} ${r.type} (srvctl cannot encode this form of ${r.type}; write it as RFC 3597 \\# rdata)\n`);
   const workers = flags.workers === undefined ? 1 : Number(flags.workers);
   if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new SrvctlError('usage', `--workers "${flags.workers}" is not a whole number from 1 to 64`);
@@ -77,24 +124,49 @@ export async function serve(ctx: Context, file: string, flags: ServeFlags, signa
 
   // Reload on change: sync from another shell is served at once. The directory is
   // watched because an atomic rename replaces the file's inode.
+  // One reload at a time; a change seen during a reload (or its wait for the lock) runs one more.
   let timer: NodeJS.Timeout | undefined;
-  const watcher = watch(path.includes('/') ? path.slice(0, path.lastIndexOf('/')) || '/' : '.', (_, name) => {
-    if (name !== basename(path)) return;
-    clearTimeout(timer);
-    timer = setTimeout(async () => {
-      try {
-        const next = await load();
-        server.swap(next);
-        ctx.err(`reloaded ${path}, serial ${next.serial}\n`);
-      } catch (e) {
-        ctx.err(`${(e as Error).message}; still serving the previous zone\n`);
-      }
-    }, 100);
-  });
+  let inflight: Promise<void> | undefined;
+  let again = false;
+  const reloadOnce = async () => {
+    try {
+      const next = await loadLocked();
+      server.swap(next);
+      ctx.err(`reloaded ${path}, serial ${next.serial}\n`);
+    } catch (e) {
+      if (!signal.aborted) ctx.err(`${(e as Error).message}; still serving the previous zone\n`);
+    }
+  };
+  const reload = () => {
+    if (inflight) {
+      again = true;
+      return;
+    }
+    inflight = (async () => {
+      do {
+        again = false;
+        await reloadOnce();
+      } while (again && !signal.aborted);
+      inflight = undefined;
+    })();
+  };
+  // A symlinked zone file is written next to its target (the writers follow the link), so
+  // the target's directory is watched as well as the link's.
+  const target = await writeTarget(path);
+  const watched = new Map<string, Set<string>>();
+  for (const f of [path, target]) watched.set(dirname(f), new Set([...(watched.get(dirname(f)) ?? []), basename(f)]));
+  const watchers = [...watched].map(([dir, names]) =>
+    watch(dir, (_, name) => {
+      if (!name || !names.has(name)) return;
+      clearTimeout(timer);
+      timer = setTimeout(reload, 100);
+    }),
+  );
 
   await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
   clearTimeout(timer);
-  watcher.close();
+  for (const w of watchers) w.close();
+  await inflight;
   await server.close();
   // A cluster worker's IPC channel would keep it alive after the server closed.
   if (cluster.isWorker) cluster.worker?.disconnect();

@@ -23,6 +23,20 @@ export interface Conflict {
   reason: string;
 }
 
+/**
+ * A record the provider holds at a managed name but does not serve (a PowerDNS record with
+ * `disabled: true`): foreign (no marker counts for a record DNS does not answer), never
+ * changed or deleted, kept exactly as it is by every apply — except when the plan adds that
+ * very record (srvctl's own, disabled by hand): then the apply serves it. Shown so the
+ * operator sees everything an RRset holds besides what DNS answers. Providers that have no
+ * such notion leave the list empty.
+ */
+export interface NotServed {
+  record: Rec;
+  /** why it is not served, as the provider puts it (e.g. "disabled at PowerDNS") */
+  reason: string;
+}
+
 export interface Plan {
   owner: string;
   zone: string;
@@ -35,6 +49,8 @@ export interface Plan {
    * destroy with nothing owned): the caller refuses with exit 1 and writes nothing.
    */
   refusals?: string[];
+  /** records held but not served at the names read (see NotServed); absent or [] when none */
+  notServed?: NotServed[];
 }
 
 export function hasChanges(plan: Plan): boolean {

@@ -70,6 +70,8 @@ export async function reconcile(req: ReconcileRequest, deps: ReconcileDeps): Pro
       req.mode === 'destroy'
         ? destroyPlan(actual, manifest.cluster, manifest.provider.zone, manifest.domain)
         : diff(desired, actual, manifest.cluster, manifest.provider.zone, { adopt: req.adopt, adoptFrom: req.adoptFrom });
+    const notServed = provider.notServed?.() ?? [];
+    if (notServed.length) plan.notServed = notServed;
     report.plan = plan;
     report.actual = actual;
     if (plan.refusals?.length) {

@@ -17,6 +17,18 @@ export interface LockOptions {
   timeoutMs?: number;
   /** injected for tests */
   sleep?: (ms: number) => Promise<void>;
+  /** called once, when the lock is first found held by a live holder (so a caller can say it waits) */
+  onWait?: (holderPid: number | undefined) => void;
+}
+
+/** The lock stayed held by a live holder for longer than the caller would wait. */
+export class LockBusyError extends SrvctlError {
+  constructor(
+    message: string,
+    readonly holderPid: number | undefined,
+  ) {
+    super('io', message);
+  }
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -93,6 +105,7 @@ export async function withFileLock<T>(realPath: string, fn: () => Promise<T>, op
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const started = Date.now();
   let pause = 2;
+  let told = false;
   for (;;) {
     let created: boolean;
     try {
@@ -106,8 +119,12 @@ export async function withFileLock<T>(realPath: string, fn: () => Promise<T>, op
       await breakStale(path, h);
       continue;
     }
+    if (h && !told) {
+      told = true;
+      opts.onWait?.(Number.isNaN(h.pid) ? undefined : h.pid);
+    }
     if (Date.now() - started > timeoutMs) {
-      throw new SrvctlError('io', `${realPath} is locked by process ${h?.pid ?? '?'} (${path}) for more than ${timeoutMs / 1000} s; nothing was written`);
+      throw new LockBusyError(`${realPath} is locked by process ${h?.pid ?? '?'} (${path}) for more than ${timeoutMs / 1000} s; nothing was written`, h && !Number.isNaN(h.pid) ? h.pid : undefined);
     }
     await sleep(pause);
     pause = Math.min(pause * 2, 50);
