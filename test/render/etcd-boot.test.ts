@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { requireManifest } from '../../src/manifest/load.js';
+import { memberSettings } from '../../src/render/config.js';
 import type { Format } from '../../src/render/formats.js';
 import { renderMember } from '../../src/render/render.js';
+import { isText, plain } from '../../src/render/text.js';
 import { Bind, newKey } from '../support/bind.js';
 import { DOMAIN, EtcdBed, type EtcdRelease, type MemberSpec } from '../support/etcdbed.js';
 
@@ -51,14 +53,43 @@ verify: { wait: 20s, timeout: 1s }
 /** The members' names each member's v3 JSON gateway lists, retried until all agree on three (or 20 s). */
 const GATEWAYS = `
 const urls = ${JSON.stringify(Object.values(IP).map((ip) => `https://${ip}:2379/v3/cluster/member/list`))};
-const ask = (u) => fetch(u, { method: 'POST', body: '{}' }).then(async (r) => ({ status: r.status, names: (JSON.parse(await r.text()).members ?? []).map((m) => m.name ?? '').sort() }), (e) => ({ status: 0, names: [], error: String(e.cause ?? e) }));
+const names = (text) => { try { return (JSON.parse(text).members ?? []).map((m) => m.name ?? '').sort(); } catch { return [text.slice(0, 80)]; } };
+const ask = (u) => fetch(u, { method: 'POST', body: '{}' }).then(async (r) => ({ status: r.status, names: names(await r.text()) }), (e) => ({ status: 0, names: [String(e.cause ?? e)] }));
 const until = Date.now() + 20000;
 (async function poll() {
   const all = await Promise.all(urls.map(ask));
-  if (all.every((a) => a.status === 200 && a.names.filter(Boolean).length === 3) || Date.now() > until) console.log(JSON.stringify(all));
+  // a refused connection or a member not yet published is asked again; any other answer is final
+  const again = all.some((a) => a.status === 0 || (a.status === 200 && a.names.filter(Boolean).length < 3));
+  if (!again || Date.now() > until) console.log(JSON.stringify(all));
   else setTimeout(poll, 200);
 })();
 `;
+
+/**
+ * What etcd says it started with, from its own log: 3.5 logs one zap line "starting an
+ * etcd server" with every setting; 3.4 (capnslog) logs a few as "embed: <what> = <value>".
+ * A key the consumer dropped (a misspelt config-file key is ignored without a word) shows
+ * up here as a default.
+ */
+function effective(log: string, release: EtcdRelease): Record<string, string> {
+  if (release === '3.4') {
+    const line = (what: string) => new RegExp(`embed: ${what} = (.*)$`, 'm').exec(log)?.[1] ?? '';
+    const out: Record<string, string> = { name: line('name'), 'data-dir': line('data dir'), 'advertise-client-urls': line('advertise client URLs') };
+    const discovery = /embed: discovery URL= (.*)$/m.exec(log)?.[1];
+    if (discovery) out.discovery = discovery;
+    return out;
+  }
+  const start = log.split('\n').find((l) => l.includes('"msg":"starting an etcd server"'));
+  assert.ok(start, `no "starting an etcd server" line:\n${log.slice(-2000)}`);
+  const doc = JSON.parse(start) as Record<string, unknown>;
+  const text = (v: unknown) => (Array.isArray(v) ? v.join(',') : String(v));
+  const keys = ['name', 'data-dir', 'initial-advertise-peer-urls', 'listen-peer-urls', 'advertise-client-urls', 'listen-client-urls', 'initial-cluster-state', 'initial-cluster'];
+  const out: Record<string, string> = Object.fromEntries(keys.map((k) => [k, text(doc[k])]));
+  // with a discovery URL, etcd logs it as discovery-url and uses it as the cluster token
+  if (doc['discovery-url']) out.discovery = text(doc['discovery-url']);
+  else out['initial-cluster-token'] = text(doc['initial-cluster-token']);
+  return out;
+}
 
 interface Cluster {
   bed: EtcdBed;
@@ -122,7 +153,16 @@ describe('real etcd 3.4 and 3.5 bootstrapped from env, etcd-yaml and flags rende
       // the render is a command line starting `etcd`; `exec` keeps the PID etcd's, so stop() stops etcd
       else bed.startCommand(s, ['bash', '-c', 'bin=$1; etcd() { exec "$bin" "$@"; }; . "$2"', 'bash', etcd, path]);
     }
-    await Promise.all((Object.keys(IP) as Node[]).map((n) => bed.waitForLog(n, PUBLISHED, 90_000)));
+    const logs = await Promise.all((Object.keys(IP) as Node[]).map((n) => bed.waitForLog(n, PUBLISHED, 90_000)));
+
+    // each consumer (sh, --config-file, bash) carried every setting the render holds
+    m.members.forEach((member, i) => {
+      const seen = effective(logs[i]!, release);
+      const rendered = Object.fromEntries(memberSettings(m, member).flatMap((x) => (isText(x.value) && x.key in seen ? [[x.key, plain(x.value)]] : [])));
+      // in srv mode etcd writes initial-cluster itself, from the SRV records
+      const compared = Object.fromEntries(Object.keys(seen).filter((k) => k !== 'initial-cluster' || mode === 'static').map((k) => [k, seen[k]]));
+      assert.deepEqual(compared, Object.fromEntries(Object.keys(compared).map((k) => [k, rendered[k]])), `${member.name} (${HOW[member.name as Node]}) on etcd ${release}`);
+    });
 
     // every member's gateway answers (the --config-file one only with enable-grpc-gateway: true)
     const gw = await bed.exec(['env', 'NODE_TLS_REJECT_UNAUTHORIZED=0', process.execPath, '-e', GATEWAYS], 30_000);
