@@ -162,8 +162,8 @@ describe('real etcd 3.4 and 3.5 bootstrapped from env, etcd-yaml and flags rende
       // in srv mode etcd writes initial-cluster itself, from the SRV records
       const compared = Object.fromEntries(Object.keys(seen).filter((k) => k !== 'initial-cluster' || mode === 'static').map((k) => [k, seen[k]]));
       assert.deepEqual(compared, Object.fromEntries(Object.keys(compared).map((k) => [k, rendered[k]])), `${member.name} (${HOW[member.name as Node]}) on etcd ${release}`);
-      // nothing the render wrote is unknown or deprecated to this etcd; 3.4 warns about its
-      // own default logger (capnslog) whatever it is given, which is why renders set none
+      // nothing the render wrote is unknown or deprecated to this etcd (3.4 also warns that
+      // its own default logger, capnslog, is deprecated: renders leave the logger alone)
       const warned = logs[i]!.split('\n').filter((l) => /unrecognized environment variable|deprecated/i.test(l) && !/Deprecated '--logger=capnslog' flag is set/.test(l));
       assert.deepEqual(warned, [], `${member.name} (${HOW[member.name as Node]}) on etcd ${release}`);
     });
