@@ -153,20 +153,21 @@ describe('real etcd 3.4 and 3.5 bootstrapped from env, etcd-yaml and flags rende
       // the render is a command line starting `etcd`; `exec` keeps the PID etcd's, so stop() stops etcd
       else bed.startCommand(s, ['bash', '-c', 'bin=$1; etcd() { exec "$bin" "$@"; }; . "$2"', 'bash', etcd, path]);
     }
-    const logs = await Promise.all((Object.keys(IP) as Node[]).map((n) => bed.waitForLog(n, PUBLISHED, 90_000)));
+    const logs = Object.fromEntries(await Promise.all((Object.keys(IP) as Node[]).map(async (n) => [n, await bed.waitForLog(n, PUBLISHED, 90_000)] as const)));
 
     // each consumer (sh, --config-file, bash) carried every setting the render holds
-    m.members.forEach((member, i) => {
-      const seen = effective(logs[i]!, release);
+    for (const member of m.members) {
+      const log = logs[member.name]!;
+      const seen = effective(log, release);
       const rendered = Object.fromEntries(memberSettings(m, member).flatMap((x) => (isText(x.value) && x.key in seen ? [[x.key, plain(x.value)]] : [])));
       // in srv mode etcd writes initial-cluster itself, from the SRV records
       const compared = Object.fromEntries(Object.keys(seen).filter((k) => k !== 'initial-cluster' || mode === 'static').map((k) => [k, seen[k]]));
       assert.deepEqual(compared, Object.fromEntries(Object.keys(compared).map((k) => [k, rendered[k]])), `${member.name} (${HOW[member.name as Node]}) on etcd ${release}`);
       // nothing the render wrote is unknown or deprecated to this etcd (3.4 also warns that
       // its own default logger, capnslog, is deprecated: renders leave the logger alone)
-      const warned = logs[i]!.split('\n').filter((l) => /unrecognized environment variable|deprecated/i.test(l) && !/Deprecated '--logger=capnslog' flag is set/.test(l));
+      const warned = log.split('\n').filter((l) => /unrecognized environment variable|deprecated/i.test(l) && !/Deprecated '--logger=capnslog' flag is set/.test(l));
       assert.deepEqual(warned, [], `${member.name} (${HOW[member.name as Node]}) on etcd ${release}`);
-    });
+    }
 
     // every member's gateway answers (the --config-file one only with enable-grpc-gateway: true)
     const gw = await bed.exec(['env', 'NODE_TLS_REJECT_UNAUTHORIZED=0', process.execPath, '-e', GATEWAYS], 30_000);
