@@ -7,6 +7,7 @@ import type { Format } from '../../src/render/formats.js';
 import { renderMember } from '../../src/render/render.js';
 import { isText, plain } from '../../src/render/text.js';
 import { Bind, newKey } from '../support/bind.js';
+import { run } from '../support/run.js';
 import { DOMAIN, EtcdBed, type EtcdRelease, type MemberSpec } from '../support/etcdbed.js';
 
 /**
@@ -35,42 +36,72 @@ type Mode = (typeof MODES)[number];
 /** what every etcd logs once its own name and client URLs are committed (3.4 capnslog, 3.5 zap) */
 const PUBLISHED = /published .*to cluster/;
 
-/** One cluster of the matrix; `tls: false` is plain http on client and peer URLs. */
+/**
+ * One cluster of the matrix; `tls: false` is plain http on client and peer URLs, `certs`
+ * certificate files from a CA of the test's (client-cert-auth on both) instead of auto-TLS.
+ */
 interface Case {
   release: EtcdRelease;
   mode: Mode;
   tls: boolean;
+  certs?: boolean;
 }
 const CASES: Case[] = [
   ...RELEASES.flatMap((release) => MODES.map((mode) => ({ release, mode, tls: true }))),
   // SRV with plain-http peers: etcd 3.4 cannot bootstrap from it (etcd-io/etcd#11321, see
   // check), 3.5 can (fixed by #11776), so a 3.5 manifest may ask for it
   { release: '3.5', mode: 'srv', tls: false },
+  // the nested client-/peer-transport-security keys of etcd-yaml and the certDir paths
+  { release: '3.4', mode: 'srv', tls: true, certs: true },
+  { release: '3.5', mode: 'srv', tls: true, certs: true },
 ];
-const title = (c: Case) => `etcd ${c.release}, bootstrap: ${c.mode}${c.tls ? '' : ', plain http'}`;
+const title = (c: Case) => `etcd ${c.release}, bootstrap: ${c.mode}${c.tls ? (c.certs ? ', certificate files' : '') : ', plain http'}`;
 
-function manifest({ release, mode, tls }: Case, dir: string): string {
+function manifest({ release, mode, tls, certs }: Case, dir: string): string {
   return `version: 1
 cluster: boot-${mode}
 domain: ${DOMAIN}
 bootstrap: ${mode}
-${mode === 'discovery' ? `discoveryUrl: ${TOKEN_DIR}\n` : ''}etcd: { version: "${release.slice(0, 3)}", tls: ${tls}, autoTls: ${tls}, token: boot-${mode} }
+${mode === 'discovery' ? `discoveryUrl: ${TOKEN_DIR}\n` : ''}etcd: { version: "${release.slice(0, 3)}", tls: ${tls}, autoTls: ${tls && !certs}, token: boot-${mode} }
 provider: { type: rfc2136, server: 127.0.0.1, port: 53, tsig: { name: srvctl, secretEnv: SRVCTL_TSIG } }
 render:
   listenClientUrls: "{scheme}://{ipv4}:{clientPort}"
   dataDir: ${dir}/data-{name}
+  certDir: ${dir}/certs
 members:
 ${(Object.keys(IP) as Node[]).map((n) => `  - { name: ${n}, host: ${n}.${DOMAIN}, ipv4: ${IP[n]} }`).join('\n')}
 verify: { wait: 20s, timeout: 1s }
 `;
 }
 
-/** A script printing the members' names each member's v3 JSON gateway lists, retried until all agree on three (or 20 s). */
-const gateways = (scheme: string) => `
+/** Files a client presents to a cluster with certificate files: verified against the CA, with node1's certificate. */
+interface ClientTls {
+  ca: string;
+  cert?: string;
+  key?: string;
+}
+
+/**
+ * A script printing the members' names each member's v3 JSON gateway lists, retried until
+ * all agree on three (or 20 s); `once`: the first answers. Auto-TLS certificates are
+ * self-signed, so without `tls` the server is not verified.
+ */
+const gateways = (scheme: string, tls: ClientTls | null, once = false) => `
+const fs = require('node:fs');
 const urls = ${JSON.stringify(Object.values(IP).map((ip) => `${scheme}://${ip}:2379/v3/cluster/member/list`))};
+const tls = ${JSON.stringify(tls)};
+const opts = tls ? { ca: fs.readFileSync(tls.ca), ...(tls.cert ? { cert: fs.readFileSync(tls.cert), key: fs.readFileSync(tls.key) } : {}) } : { rejectUnauthorized: false };
 const names = (text) => { try { return (JSON.parse(text).members ?? []).map((m) => m.name ?? '').sort(); } catch { return [text.slice(0, 80)]; } };
-const ask = (u) => fetch(u, { method: 'POST', body: '{}' }).then(async (r) => ({ status: r.status, names: names(await r.text()) }), (e) => ({ status: 0, names: [String(e.cause ?? e)] }));
-const until = Date.now() + 20000;
+const ask = (u) => new Promise((resolve) => {
+  const req = require(u.startsWith('https:') ? 'node:https' : 'node:http').request(u, { method: 'POST', ...opts }, (r) => {
+    let body = '';
+    r.on('data', (d) => { body += d; });
+    r.on('end', () => resolve({ status: r.statusCode, names: names(body) }));
+  });
+  req.on('error', (e) => resolve({ status: 0, names: [String(e.code ?? e)] }));
+  req.end('{}');
+});
+const until = ${once ? 0 : 'Date.now() + 20000'};
 (async function poll() {
   const all = await Promise.all(urls.map(ask));
   // a refused connection or a member not yet published is asked again; any other answer is final
@@ -106,6 +137,33 @@ function effective(log: string, release: EtcdRelease): Record<string, string> {
   return out;
 }
 
+/**
+ * A CA and, per member, one certificate for client and peer use (the render's default
+ * paths {certDir}/{name}.crt and {name}-peer.crt), naming the member's host, its IP and
+ * the discovery domain (etcd's DNS-discovery docs ask for the domain in the SAN). Also
+ * 127.0.0.1: with peer-client-cert-auth etcd checks a peer's certificate against the
+ * address the connection comes from, and on one loopback every member dials from
+ * 127.0.0.1 (on separate machines that is the member's own IP, already named).
+ */
+async function makeCerts(dir: string): Promise<ClientTls> {
+  mkdirSync(dir, { recursive: true });
+  const script = [
+    'set -e; cd "$1"',
+    'openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ca.key -out ca.crt -subj /CN=boot-ca -days 2 2>/dev/null',
+    ...(Object.keys(IP) as Node[]).map((n) =>
+      [
+        `printf 'subjectAltName=DNS:${n}.${DOMAIN},DNS:${DOMAIN},IP:${IP[n]},IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n' > ${n}.ext`,
+        `openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ${n}.key -out ${n}.csr -subj /CN=${n} 2>/dev/null`,
+        `openssl x509 -req -in ${n}.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out ${n}.crt -days 2 -extfile ${n}.ext 2>/dev/null`,
+        `cp ${n}.crt ${n}-peer.crt; cp ${n}.key ${n}-peer.key`,
+      ].join('; '),
+    ),
+  ].join('; ');
+  const r = await run('sh', ['-c', script, 'sh', dir]);
+  assert.equal(r.code, 0, `openssl: ${r.stderr}`);
+  return { ca: join(dir, 'ca.crt'), cert: join(dir, 'node1.crt'), key: join(dir, 'node1.key') };
+}
+
 interface Cluster {
   bed: EtcdBed;
   bind?: Bind;
@@ -136,12 +194,13 @@ describe('real etcd 3.4 and 3.5 bootstrapped from env, etcd-yaml and flags rende
   async function scenario(c: Case): Promise<void> {
     const { release, mode } = c;
     const scheme = c.tls ? 'https' : 'http';
-    const bed = new EtcdBed(`${release.replace(/\W/g, '')}${mode.slice(0, 4)}${c.tls ? '' : 'h'}`, release);
+    const bed = new EtcdBed(`${release.replace(/\W/g, '')}${mode.slice(0, 4)}${c.tls ? (c.certs ? 'c' : '') : 'h'}`, release);
     const cluster: Cluster = { bed };
     clusters.push(cluster);
     await bed.setup(Object.values(IP));
     cluster.bind = new Bind({ zone: DOMAIN, zoneText: ZONE, port: 53, keys: [KEY], prefix: ['ip', 'netns', 'exec', bed.ns], dir: bed.dir });
     await cluster.bind.start();
+    const clientTls = c.certs ? await makeCerts(join(bed.dir, 'certs')) : null;
     const file = join(bed.dir, 'cluster.yaml');
     const text = manifest(c, bed.dir);
     writeFileSync(file, text);
@@ -187,12 +246,18 @@ describe('real etcd 3.4 and 3.5 bootstrapped from env, etcd-yaml and flags rende
     }
 
     // every member's gateway answers (the --config-file one only with enable-grpc-gateway: true)
-    const gw = await bed.exec(['env', 'NODE_TLS_REJECT_UNAUTHORIZED=0', process.execPath, '-e', gateways(scheme)], 30_000);
+    const gw = await bed.exec([process.execPath, '-e', gateways(scheme, clientTls)], 30_000);
     assert.equal(gw.code, 0, gw.stderr);
     const answers = JSON.parse(gw.stdout) as { status: number; names: string[] }[];
     assert.deepEqual(answers.map((a) => [a.status, a.names]), Object.keys(IP).map(() => [200, ['node1', 'node2', 'node3']]), `${gw.stdout}\n${bed.logs(12)}`);
 
-    const d = await bed.srvctl(['drift', file, '--etcd', '--insecure-skip-tls-verify', '--json'], ENV);
+    if (clientTls) {
+      // client-cert-auth reached every member: without a client certificate, no handshake
+      const bare = await bed.exec([process.execPath, '-e', gateways(scheme, { ca: clientTls.ca }, true)], 30_000);
+      assert.deepEqual((JSON.parse(bare.stdout) as { status: number }[]).map((a) => a.status), [0, 0, 0], bare.stdout);
+    }
+    const tlsArgs = clientTls ? ['--cacert', clientTls.ca, '--cert', clientTls.cert!, '--key', clientTls.key!] : ['--insecure-skip-tls-verify'];
+    const d = await bed.srvctl(['drift', file, '--etcd', ...tlsArgs, '--json'], ENV);
     assert.equal(d.code, 0, `${d.stdout}\n${d.stderr}`);
     const found = JSON.parse(d.stdout).clusters[0];
     assert.deepEqual([found.ok, found.findings], [true, []]);
