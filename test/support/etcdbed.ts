@@ -199,10 +199,11 @@ export class EtcdBed {
   /**
    * Resolves with the log once member `name` has logged a line matching `pattern`; rejects
    * as soon as that member exits first. The wait ends on events (the log file changing,
-   * the process exiting); `maxMs` only bounds a member that hangs without a word.
+   * the process exiting); `maxMs` only bounds a member that hangs without a word. A name
+   * started more than once means its latest start.
    */
   waitForLog(name: string, pattern: RegExp, maxMs = 60_000): Promise<string> {
-    const m = this.members.find((x) => x.spec.name === name);
+    const m = [...this.members].reverse().find((x) => x.spec.name === name);
     if (!m) return Promise.reject(new Error(`no member named ${name} was started`));
     return new Promise((resolve, reject) => {
       const watcher = watch(m.logFile);
@@ -219,7 +220,6 @@ export class EtcdBed {
       const check = () => {
         const log = readFileSync(m.logFile, 'utf8');
         if (pattern.test(log)) done(null, log);
-        return log;
       };
       const onExit = () => {
         // the last lines may land after the exit event: read once more before failing
