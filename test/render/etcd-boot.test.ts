@@ -15,8 +15,9 @@ import { DOMAIN, EtcdBed, type EtcdRelease, type MemberSpec } from '../support/e
  * 3.5.30) members started from srvctl's env (sourced by sh), etcd-yaml (--config-file) and
  * flags (run by bash) renders form one cluster in each bootstrap mode: srv (DNS SRV),
  * static (initial-cluster) and discovery (a local etcd 3.4 with --enable-v2 serving the v2
- * discovery protocol); `drift --etcd` then exits 0. Auto-TLS on every URL, and once more
- * 3.5 in srv mode over plain http, which 3.4 cannot bootstrap from.
+ * discovery protocol); `drift --etcd` then exits 0. Auto-TLS on every URL; then srv mode
+ * once more on 3.5 over plain http (which 3.4 cannot bootstrap from), and on 3.4 and 3.5
+ * with certificate files from a test CA.
  *
  * Every cluster lives in its own network namespace (named with the PID, so this file runs
  * beside any other), with its own BIND; all of them boot at once, and every wait ends on
