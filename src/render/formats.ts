@@ -122,9 +122,12 @@ const etcdYaml: FormatSpec = {
       if (target) nested.set(target[0], [...(nested.get(target[0]) ?? []), `  ${target[1]}: ${value}`]);
       else flat.push(`${s.key}: ${value}`);
     }
-    // In a config file etcd starts from embed.NewConfig(), whose EnableGRPCGateway is
+    // In a config file etcd starts from embed.NewConfig(). In 3.4 its EnableGRPCGateway is
     // false, where the flag's default is true: without this line the v3 JSON gateway
-    // (what `srvctl drift --etcd` and `member add` talk to) is off.
+    // (what `srvctl drift --etcd` and `member add` talk to) is off (3.4.23 answers 404).
+    // 3.5's NewConfig sets EnableGRPCGateway: true (server/embed/config.go; 3.5.16 and
+    // 3.5.30 answer without the line), so there the line only says what etcd does anyway;
+    // it is written for every 3.x so that one render means the same on each.
     flat.push('enable-grpc-gateway: true');
     const sections = [...nested].map(([section, lines]) => `${section}:\n${lines.join('\n')}`);
     return `${comments(comment)}${[...flat, ...sections].join('\n')}\n`;

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -194,6 +194,46 @@ export class EtcdBed {
     const logFile = join(this.dir, `${spec.name}.log`);
     closeSync(openSync(logFile, 'w'));
     this.launch(spec, ['netns', 'exec', this.ns, ...argv], { PATH: process.env.PATH ?? '/usr/bin:/bin' }, logFile, cwd);
+  }
+
+  /**
+   * Resolves with the log once member `name` has logged a line matching `pattern`; rejects
+   * as soon as that member exits first. The wait ends on events (the log file changing,
+   * the process exiting); `maxMs` only bounds a member that hangs without a word. A name
+   * started more than once means its latest start.
+   */
+  waitForLog(name: string, pattern: RegExp, maxMs = 60_000): Promise<string> {
+    const m = [...this.members].reverse().find((x) => x.spec.name === name);
+    if (!m) return Promise.reject(new Error(`no member named ${name} was started`));
+    return new Promise((resolve, reject) => {
+      const watcher = watch(m.logFile);
+      let settled = false;
+      const done = (err: Error | null, log = '') => {
+        if (settled) return;
+        settled = true;
+        watcher.close();
+        clearTimeout(bound);
+        m.child.off('exit', onExit);
+        if (err) reject(err);
+        else resolve(log);
+      };
+      const check = () => {
+        const log = readFileSync(m.logFile, 'utf8');
+        if (pattern.test(log)) done(null, log);
+      };
+      const onExit = () => {
+        // the last lines may land after the exit event: read once more before failing
+        const log = readFileSync(m.logFile, 'utf8');
+        if (pattern.test(log)) done(null, log);
+        else done(new Error(`${name} exited (${m.code ?? m.child.exitCode}) before logging ${pattern}:\n${log.split('\n').slice(-15).join('\n')}`));
+      };
+      const bound = setTimeout(() => done(new Error(`${name} logged no ${pattern} in ${maxMs} ms:\n${readFileSync(m.logFile, 'utf8').split('\n').slice(-15).join('\n')}`)), maxMs);
+      watcher.on('change', check);
+      watcher.on('error', (e) => done(e));
+      m.child.once('exit', onExit);
+      if (m.exited) onExit();
+      else check();
+    });
   }
 
   /** The last lines each member logged, for failure messages. */
