@@ -1,4 +1,5 @@
-import type { Rec } from '../records/record.js';
+import { nameToLabels, normalizeName } from '../records/name.js';
+import { rrsetKey, type Rec } from '../records/record.js';
 import { CLASS, rdataWire, typeCode, Wire } from './wire.js';
 
 /**
@@ -22,7 +23,10 @@ export interface UpdateSpec {
 
 const OPCODE_UPDATE = 5;
 
-export function encodeUpdate(id: number, spec: UpdateSpec): Buffer {
+/** The rdata to send for a record: by default its presentation form encoded; a provider may pass the octets it read. */
+export type RdataOf = (r: Rec) => Buffer;
+
+export function encodeUpdate(id: number, spec: UpdateSpec, rdataOf: RdataOf = rdataWire): Buffer {
   const w = new Wire();
   const prereqCount = spec.prerequisites.reduce((n, p) => n + Math.max(1, p.records.length), 0);
   w.u16(id).u16(OPCODE_UPDATE << 11).u16(1).u16(prereqCount).u16(spec.deletes.length + spec.adds.length).u16(0);
@@ -34,18 +38,18 @@ export function encodeUpdate(id: number, spec: UpdateSpec): Buffer {
     } else {
       // RRset exists, value dependent (§2.4.2): the whole RRset, TTL 0
       for (const r of p.records) {
-        const rd = rdataWire(r);
+        const rd = rdataOf(r);
         w.name(r.name).u16(typeCode(r.type)).u16(CLASS.IN).u32(0).u16(rd.length).bytes(rd);
       }
     }
   }
   for (const r of spec.deletes) {
     // Delete an RR from an RRset (§2.5.4)
-    const rd = rdataWire(r);
+    const rd = rdataOf(r);
     w.name(r.name).u16(typeCode(r.type)).u16(CLASS.NONE).u32(0).u16(rd.length).bytes(rd);
   }
   for (const r of spec.adds) {
-    const rd = rdataWire(r);
+    const rd = rdataOf(r);
     w.name(r.name).u16(typeCode(r.type)).u16(CLASS.IN).u32(r.ttl).u16(rd.length).bytes(rd);
   }
   return w.done();
@@ -78,4 +82,142 @@ export function encodeNoOpUpdate(id: number, zone: string, probe: Rec): Buffer {
   w.name(probe.name).u16(typeCode(probe.type)).u16(CLASS.IN).u32(probe.ttl).u16(rd.length).bytes(rd);
   w.name(probe.name).u16(typeCode(probe.type)).u16(CLASS.NONE).u32(0).u16(rd.length).bytes(rd);
   return w.done();
+}
+
+/**
+ * One DNS message over TCP carries at most 65,535 octets (RFC 1035 §4.2.2's two-octet
+ * length). The TSIG record is appended after the split: its size is the key name, the
+ * algorithm name (at most 255 octets each, canonical) and a MAC of at most 64 octets
+ * (hmac-sha512), 16 octets of fields and the 10-octet RR header: under 620 octets. The
+ * budget leaves 1,024 for it.
+ */
+export const MAX_MESSAGE = 65_535;
+export const TSIG_MARGIN = 1_024;
+export const UPDATE_BUDGET = MAX_MESSAGE - TSIG_MARGIN;
+
+/** Changes that must land in the same message: a record, its replacement and their ownership markers. */
+export interface UpdateStep {
+  deletes: readonly Rec[];
+  adds: readonly Rec[];
+}
+
+interface OpenMessage {
+  prerequisites: Map<string, RRsetState>;
+  deletes: Rec[];
+  adds: Rec[];
+  octets: number;
+}
+
+export class UpdateTooLarge extends Error {
+  constructor(
+    message: string,
+    readonly octets: number,
+  ) {
+    super(message);
+  }
+}
+
+function nameOctets(name: string): number {
+  return nameToLabels(normalizeName(name)).reduce((n, l) => n + 1 + l.length, 1);
+}
+
+/**
+ * Packs the steps, in their order, into as few UPDATE messages as fit the budget. Each
+ * message carries as prerequisites the RRsets it touches exactly as they will be when it
+ * is sent — as read, with the messages before it applied — so every message is its own
+ * compare-and-swap: a change made by anyone else since the read fails the message that
+ * would overwrite it, and nothing of that message is applied (RFC 2136 §3.2 checks every
+ * prerequisite before any update).
+ * `state` gives the RRsets as read (an absent key: the RRset does not exist).
+ */
+export function splitUpdate(zone: string, steps: readonly UpdateStep[], state: (key: string) => readonly Rec[], rdataOf: RdataOf = rdataWire, budget = UPDATE_BUDGET): UpdateSpec[] {
+  const rrOctets = (r: Rec) => nameOctets(r.name) + 10 + rdataOf(r).length;
+  const current = new Map<string, Rec[]>();
+  const now = (key: string): Rec[] => current.get(key) ?? [...state(key)];
+  const prereqOctets = (key: string, recs: readonly Rec[]) => (recs.length === 0 ? nameOctets(key.split('\t')[0]!) + 10 : recs.reduce((n, r) => n + rrOctets(r), 0));
+  const header = 12 + nameOctets(zone) + 4;
+  const out: UpdateSpec[] = [];
+  let open: OpenMessage | null = null;
+
+  const close = () => {
+    if (!open) return;
+    // What this message leaves behind is the next message's prerequisite.
+    for (const r of open.deletes) {
+      const k = rrsetKey(r);
+      current.set(k, now(k).filter((x) => x.rdata !== r.rdata));
+    }
+    for (const r of open.adds) {
+      const k = rrsetKey(r);
+      current.set(k, [...now(k).filter((x) => x.rdata !== r.rdata), r]);
+    }
+    out.push({ zone, prerequisites: [...open.prerequisites.values()], deletes: open.deletes, adds: open.adds });
+    open = null;
+  };
+  const cost = (step: UpdateStep, into: OpenMessage | null) => {
+    let n = 0;
+    const seen = new Set<string>();
+    for (const r of [...step.deletes, ...step.adds]) {
+      n += rrOctets(r);
+      const k = rrsetKey(r);
+      if (seen.has(k) || into?.prerequisites.has(k)) continue;
+      seen.add(k);
+      n += prereqOctets(k, now(k));
+    }
+    return n;
+  };
+
+  for (const step of steps) {
+    if (step.deletes.length + step.adds.length === 0) continue;
+    if (open && open.octets + cost(step, open) > budget) close();
+    if (!open) {
+      const alone = header + cost(step, null);
+      if (alone > budget) {
+        const r = step.adds[0] ?? step.deletes[0]!;
+        throw new UpdateTooLarge(`the change to ${r.name} ${r.type} needs ${alone} octets in one UPDATE (its RRsets as prerequisites, ${now(rrsetKey(r)).length} records): over the ${budget}-octet budget of a 65,535-octet DNS message with its TSIG record`, alone);
+      }
+      open = { prerequisites: new Map(), deletes: [], adds: [], octets: header };
+    }
+    const o: OpenMessage = open;
+    o.octets += cost(step, o);
+    for (const r of [...step.deletes, ...step.adds]) {
+      const k = rrsetKey(r);
+      if (!o.prerequisites.has(k)) o.prerequisites.set(k, { name: r.name, type: r.type, records: now(k) });
+    }
+    o.deletes.push(...step.deletes);
+    o.adds.push(...step.adds);
+  }
+  close();
+  return out;
+}
+
+function skipName(buf: Buffer, off: number): number {
+  for (let hops = 0; hops < 128; hops++) {
+    const len = buf[off]!;
+    if ((len & 0xc0) === 0xc0) return off + 2;
+    if (len === 0) return off + 1;
+    off += 1 + len;
+  }
+  throw new Error('name too long');
+}
+
+/**
+ * The rdata octets of every answer record of a message, in order (aligned with the
+ * decoder's `answers`), for A, AAAA and TXT: rdata that holds no domain name, so no
+ * compression pointer, and can be sent again as it came; null for the other types. A prerequisite built from them compares what the server
+ * holds, whatever the presentation form's round trip would make of it.
+ */
+export function answerRdataOctets(buf: Buffer): (Buffer | null)[] {
+  const out: (Buffer | null)[] = [];
+  let off = 12;
+  for (let i = buf.readUInt16BE(4); i > 0; i--) off = skipName(buf, off) + 4;
+  for (let i = buf.readUInt16BE(6); i > 0; i--) {
+    off = skipName(buf, off);
+    const type = buf.readUInt16BE(off);
+    const rdlen = buf.readUInt16BE(off + 8);
+    const start = off + 10;
+    off = start + rdlen;
+    if (type === 41) continue; // OPT is not an answer the decoder returns
+    out.push(type === 1 || type === 28 || type === 16 ? Buffer.from(buf.subarray(start, off)) : null);
+  }
+  return out;
 }
