@@ -14,6 +14,10 @@ export interface Capabilities {
   minTtl?: number;
   /** preflight proves the right to write, not only the credential (the core says which it proved) */
   preflightProvesWrite: boolean;
+  /** records one RRset may hold at the provider, where it is known (the manifest's provider.maxRecordsPerRRset overrides it; src/plan/limits.ts) */
+  maxRecordsPerRRset?: number;
+  /** where that limit comes from, for the refusal */
+  maxRecordsPerRRsetSource?: string;
 }
 
 /** What preflight proved, one line per check, for the report. */

@@ -66,5 +66,6 @@ export function planJson(plan: Plan) {
     conflicts: plan.conflicts.map((k) => ({ record: jr(k.record), owner: k.owner ?? null, reason: k.reason })),
     /** why the plan must not be applied (adoption not exact, destroy with nothing owned); [] when it may */
     refusals: plan.refusals ?? [],
+    ...(plan.limits ? { limits: plan.limits } : {}),
   };
 }

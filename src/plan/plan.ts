@@ -1,4 +1,5 @@
 import type { Rec } from '../records/record.js';
+import type { LimitBreach } from './limits.js';
 
 /**
  * `adopt`: a foreign record that is exactly what the manifest wants becomes owned; only its
@@ -35,6 +36,8 @@ export interface Plan {
    * destroy with nothing owned): the caller refuses with exit 1 and writes nothing.
    */
   refusals?: string[];
+  /** the limits of DNS or the provider this plan is over (src/plan/limits.ts): it is refused, nothing written */
+  limits?: LimitBreach[];
 }
 
 export function hasChanges(plan: Plan): boolean {
