@@ -41,15 +41,18 @@ function nameOctets(name: string): number {
  * (2 octets) and its target uncompressed (RFC 2782; etcd's Go parser rejects a compressed
  * one), and an EDNS OPT without options (Go's resolver sends EDNS, the server answers with
  * it). Authority and additional records are left out: a server drops them when they do not
- * fit, the answer section it cannot. Returns the size and how many records fit.
+ * fit, the answer section it cannot. Returns the size and the most records an answer within the limit can hold.
  */
 export function srvAnswerOctets(name: string, records: readonly Rec[]): { octets: number; fits: number } {
-  let octets = 12 + nameOctets(name) + 4 + 11;
+  const fixed = 12 + nameOctets(name) + 4 + 11;
+  const sizes = records.map((r) => 2 + 10 + 6 + nameOctets(parseSrvRdata(r.rdata)?.target ?? '.'));
+  const octets = sizes.reduce((a, b) => a + b, fixed);
+  // the most records any answer can hold: the smallest first
   let fits = 0;
-  for (const r of records) {
-    const target = parseSrvRdata(r.rdata)?.target ?? '.';
-    octets += 2 + 10 + 6 + nameOctets(target);
-    if (octets <= MAX_TCP_MESSAGE) fits++;
+  let used = fixed;
+  for (const s of sizes.sort((a, b) => a - b)) {
+    if ((used += s) > MAX_TCP_MESSAGE) break;
+    fits++;
   }
   return { octets, fits };
 }
