@@ -131,10 +131,21 @@ function nameOctets(name: string): number {
  * `state` gives the RRsets as read (an absent key: the RRset does not exist).
  */
 export function splitUpdate(zone: string, steps: readonly UpdateStep[], state: (key: string) => readonly Rec[], rdataOf: RdataOf = rdataWire, budget = UPDATE_BUDGET): UpdateSpec[] {
-  const rrOctets = (r: Rec) => nameOctets(r.name) + 10 + rdataOf(r).length;
-  const current = new Map<string, Rec[]>();
-  const now = (key: string): Rec[] => current.get(key) ?? [...state(key)];
-  const prereqOctets = (key: string, recs: readonly Rec[]) => (recs.length === 0 ? nameOctets(key.split('\t')[0]!) + 10 : recs.reduce((n, r) => n + rrOctets(r), 0));
+  // sizes cached per record and per RRset state: the split stays linear in the changes
+  const sizes = new WeakMap<Rec, number>();
+  const rrOctets = (r: Rec) => {
+    let n = sizes.get(r);
+    if (n === undefined) sizes.set(r, (n = nameOctets(r.name) + 10 + rdataOf(r).length));
+    return n;
+  };
+  const current = new Map<string, readonly Rec[]>();
+  const now = (key: string): readonly Rec[] => current.get(key) ?? state(key);
+  const setOctets = new Map<string, number>();
+  const prereqOctets = (key: string, recs: readonly Rec[]) => {
+    let n = setOctets.get(key);
+    if (n === undefined) setOctets.set(key, (n = recs.length === 0 ? nameOctets(key.split('\t')[0]!) + 10 : recs.reduce((a, r) => a + rrOctets(r), 0)));
+    return n;
+  };
   const header = 12 + nameOctets(zone) + 4;
   const out: UpdateSpec[] = [];
   let open: OpenMessage | null = null;
@@ -142,13 +153,17 @@ export function splitUpdate(zone: string, steps: readonly UpdateStep[], state: (
   const close = () => {
     if (!open) return;
     // What this message leaves behind is the next message's prerequisite.
-    for (const r of open.deletes) {
-      const k = rrsetKey(r);
-      current.set(k, now(k).filter((x) => x.rdata !== r.rdata));
-    }
-    for (const r of open.adds) {
-      const k = rrsetKey(r);
-      current.set(k, [...now(k).filter((x) => x.rdata !== r.rdata), r]);
+    const next = new Map<string, Map<string, Rec>>();
+    const of = (k: string) => {
+      let m = next.get(k);
+      if (!m) next.set(k, (m = new Map(now(k).map((x) => [x.rdata, x]))));
+      return m;
+    };
+    for (const r of open.deletes) of(rrsetKey(r)).delete(r.rdata);
+    for (const r of open.adds) of(rrsetKey(r)).set(r.rdata, r);
+    for (const [k, m] of next) {
+      current.set(k, [...m.values()]);
+      setOctets.delete(k);
     }
     out.push({ zone, prerequisites: [...open.prerequisites.values()], deletes: open.deletes, adds: open.adds });
     open = null;
