@@ -1,4 +1,5 @@
 import type { Manifest } from '../src/manifest/types.js';
+import type { LimitBreach } from '../src/plan/limits.js';
 import type { Plan } from '../src/plan/plan.js';
 import type { Rec } from '../src/records/record.js';
 import type { Server } from '../src/dns/transport.js';
@@ -74,6 +75,8 @@ export interface Provider {
   preflight(intent?: 'write' | 'read'): Promise<PreflightResult>;
   /** where verify should ask */
   nameservers(): Promise<Nameserver[]>;
+  /** limits of this provider's writes a plan would exceed, judged at plan time (src/plan/limits.ts); none when absent */
+  limitBreaches?(plan: Plan): LimitBreach[];
   close?(): Promise<void>;
 }
 

@@ -6,7 +6,7 @@ import { decodeMessage, rcodeName } from '../src/dns/codec.js';
 import { tcpExchange } from '../src/dns/tcp.js';
 import { query, serverLabel, type Server } from '../src/dns/transport.js';
 import { findTsig, parseSecret, signMessage, TSIG_ERRORS, TsigStream, verifyResponse, type TsigAlgorithm, type TsigKey } from '../src/dns/tsig.js';
-import { answerRdataOctets, encodeAxfrQuery, encodeNoOpUpdate, encodeQuestion, encodeUpdate, splitUpdate, UpdateTooLarge, type UpdateSpec, type UpdateStep } from '../src/dns/update.js';
+import { answerRdataOctets, encodeAxfrQuery, encodeNoOpUpdate, encodeQuestion, encodeUpdate, splitUpdate, UPDATE_BUDGET, UpdateTooLarge, type UpdateSpec, type UpdateStep } from '../src/dns/update.js';
 import { rdataWire } from '../src/dns/wire.js';
 import { SrvctlError } from '../src/errors.js';
 import type { Manifest } from '../src/manifest/types.js';
@@ -14,6 +14,7 @@ import type { Change, Plan } from '../src/plan/plan.js';
 import { parseMarker, recordDigest } from '../src/records/ownership.js';
 import { isSubdomain, normalizeName } from '../src/records/name.js';
 import { rrsetKey, type Rec } from '../src/records/record.js';
+import type { LimitBreach } from '../src/plan/limits.js';
 import type { ApplyResult, Nameserver, Provider, ProviderContext, PreflightResult } from './provider.js';
 import { namedSecret } from './secrets.js';
 import { READ_TYPES, RRsetSnapshot } from './snapshot.js';
@@ -249,6 +250,17 @@ class Rfc2136Provider implements Provider {
       applied: plan.changes.length,
       notes: [`sent ${n} signed UPDATEs (${deletes} deletions, ${adds} additions in all), each under 64 KiB with the RRsets it touches as prerequisites, to ${serverLabel(this.server)}`, ...done.map((d, i) => `  UPDATE ${i + 1} of ${n}: ${d}`)],
     };
+  }
+
+  /** A change that cannot be guarded within one UPDATE, found at plan time (the same split apply makes). */
+  limitBreaches(plan: Plan): LimitBreach[] {
+    try {
+      splitUpdate(this.zone, orderedSteps(plan), (k) => this.snapshot.get(k), this.rdataOf);
+      return [];
+    } catch (e) {
+      if (!(e instanceof UpdateTooLarge)) throw e;
+      return [{ limit: 'update-message', name: e.record.name, type: e.record.type, max: UPDATE_BUDGET, size: e.octets, records: e.records, fits: 0, source: 'a DNS message over TCP (RFC 1035 §4.2.2), less room for the TSIG record', message: e.message }];
+    }
   }
 
   /** One signed UPDATE; throws the cause unless the server applied it and signed its NOERROR. */

@@ -112,6 +112,9 @@ export class UpdateTooLarge extends Error {
   constructor(
     message: string,
     readonly octets: number,
+    /** a record of the change, and how many records its RRset holds */
+    readonly record: Rec,
+    readonly records: number,
   ) {
     super(message);
   }
@@ -188,7 +191,7 @@ export function splitUpdate(zone: string, steps: readonly UpdateStep[], state: (
       const alone = header + cost(step, null);
       if (alone > budget) {
         const r = step.adds[0] ?? step.deletes[0]!;
-        throw new UpdateTooLarge(`the change to ${r.name} ${r.type} needs ${alone} octets in one UPDATE (its RRsets as prerequisites, ${now(rrsetKey(r)).length} records): over the ${budget}-octet budget of a 65,535-octet DNS message with its TSIG record`, alone);
+        throw new UpdateTooLarge(`the change to ${r.name} ${r.type} needs ${alone} octets in one UPDATE (its RRsets as prerequisites, ${now(rrsetKey(r)).length} records): over the ${budget}-octet budget of a 65,535-octet DNS message with its TSIG record`, alone, r, now(rrsetKey(r)).length);
       }
       open = { prerequisites: new Map(), deletes: [], adds: [], octets: header };
     }

@@ -1,4 +1,4 @@
-import type { Capabilities } from '../../providers/provider.js';
+import type { Capabilities, Provider } from '../../providers/provider.js';
 import { SrvctlError } from '../errors.js';
 import type { Manifest } from '../manifest/types.js';
 import { nameToLabels, normalizeName } from '../records/name.js';
@@ -11,8 +11,12 @@ import type { Plan } from './plan.js';
  * waits out its timeout or a server that answers SERVFAIL.
  */
 export interface LimitBreach {
-  /** srv-answer: etcd's SRV lookup over TCP; rrset-records: the records a provider keeps in one RRset */
-  limit: 'srv-answer' | 'rrset-records';
+  /**
+   * srv-answer: etcd's SRV lookup over TCP; rrset-records: the records a provider keeps in
+   * one RRset; update-message: one write message of the provider (rfc2136: a change whose
+   * RRsets cannot be guarded within one 64 KiB UPDATE)
+   */
+  limit: 'srv-answer' | 'rrset-records' | 'update-message';
   name: string;
   type: string;
   /** the limit: octets (srv-answer) or records (rrset-records) */
@@ -117,8 +121,10 @@ export function limitBreaches(plan: Plan, after: readonly Rec[], manifest: Manif
 }
 
 /** The refusal for a plan over a limit, with the breaches on the plan for --json; undefined when within every limit. */
-export function judgeLimits(plan: Plan, after: readonly Rec[], manifest: Manifest, capabilities: Capabilities): SrvctlError | undefined {
-  const breaches = limitBreaches(plan, after, manifest, capabilities);
+export function judgeLimits(plan: Plan, after: readonly Rec[], manifest: Manifest, provider: Pick<Provider, 'capabilities' | 'limitBreaches'>): SrvctlError | undefined {
+  const breaches = limitBreaches(plan, after, manifest, provider.capabilities);
+  // the provider's own write limits, once the records are known to be within DNS's
+  if (breaches.length === 0) breaches.push(...(provider.limitBreaches?.(plan) ?? []));
   if (breaches.length === 0) return undefined;
   plan.limits = breaches;
   return new SrvctlError('provider', `the plan is over ${breaches.length === 1 ? 'a limit' : `${breaches.length} limits`} of DNS or the provider; nothing was written`, breaches.map((b) => b.message));

@@ -81,6 +81,22 @@ describe('rfc2136: a plan over 64 KiB as several signed UPDATEs (real BIND, max-
     assert.equal(again.outcome, 'in-sync');
     assert.equal(again.plan!.changes.length, 0);
     assert.equal(again.writes.length, 0);
+
+    // Growing a 320-record RRset: its SRV and marker TXT records as the guard leave no room in 64 KiB. Refused at plan time.
+    writeFileSync(file, manifestText(bind.port, 'srvctl', MEMBERS + 20));
+    const serial = (await dig('127.0.0.1', bind.port, 'example.com', 'SOA')).answers[0]!.rdata;
+    for (const mode of ['plan', 'sync'] as const) {
+      const grow = await run({ mode, file, yes: true }, { env: { SECRET: key.secret } });
+      assert.equal(grow.outcome, 'refused', mode);
+      assert.equal(grow.error?.stage, 'plan');
+      assert.equal(grow.writes.length, 0);
+      const [b] = grow.plan!.limits!;
+      assert.equal(b!.limit, 'update-message');
+      assert.equal(b!.max, 65_535 - 1_024);
+      assert.ok(b!.size > b!.max);
+      assert.ok(b!.records >= MEMBERS, `${b!.records} records`);
+    }
+    assert.equal((await dig('127.0.0.1', bind.port, 'example.com', 'SOA')).answers[0]!.rdata, serial, 'nothing written');
   });
 
   it('a later UPDATE that fails is reported with the ones applied before it; the next sync finishes', async () => {
