@@ -19,6 +19,8 @@ export interface UpdateSpec {
   prerequisites: readonly RRsetState[];
   deletes: readonly Rec[];
   adds: readonly Rec[];
+  /** splitUpdate: the octets encodeUpdate will write for it (before TSIG) */
+  octets?: number;
 }
 
 const OPCODE_UPDATE = 5;
@@ -26,31 +28,49 @@ const OPCODE_UPDATE = 5;
 /** The rdata to send for a record: by default its presentation form encoded; a provider may pass the octets it read. */
 export type RdataOf = (r: Rec) => Buffer;
 
+/** A pointer reaches the first 16 KiB of a message (14 bits of offset, RFC 1035 §4.1.4). */
+const POINTER_REACH = 0x4000;
+
+/**
+ * Owner names are compressed to an earlier occurrence of the same whole name (the zone
+ * section's, or an earlier record's), when that one starts within a pointer's reach;
+ * rdata is never compressed (an SRV target must not be, RFC 2782). A big RRset as a
+ * prerequisite then costs 2 octets of name per record instead of its full owner name:
+ * splitUpdate counts exactly what this writes.
+ */
 export function encodeUpdate(id: number, spec: UpdateSpec, rdataOf: RdataOf = rdataWire): Buffer {
   const w = new Wire();
   const prereqCount = spec.prerequisites.reduce((n, p) => n + Math.max(1, p.records.length), 0);
   w.u16(id).u16(OPCODE_UPDATE << 11).u16(1).u16(prereqCount).u16(spec.deletes.length + spec.adds.length).u16(0);
+  const at = new Map<string, number>([[normalizeName(spec.zone), 12]]);
+  const owner = (name: string) => {
+    const key = normalizeName(name);
+    const off = at.get(key);
+    if (off !== undefined) return w.u16(0xc000 | off);
+    if (w.length < POINTER_REACH) at.set(key, w.length);
+    return w.name(name);
+  };
   w.name(spec.zone).u16(typeCode('SOA')).u16(CLASS.IN);
   for (const p of spec.prerequisites) {
     if (p.records.length === 0) {
       // RRset does not exist (§2.4.3)
-      w.name(p.name).u16(typeCode(p.type)).u16(CLASS.NONE).u32(0).u16(0);
+      owner(p.name).u16(typeCode(p.type)).u16(CLASS.NONE).u32(0).u16(0);
     } else {
       // RRset exists, value dependent (§2.4.2): the whole RRset, TTL 0
       for (const r of p.records) {
         const rd = rdataOf(r);
-        w.name(r.name).u16(typeCode(r.type)).u16(CLASS.IN).u32(0).u16(rd.length).bytes(rd);
+        owner(r.name).u16(typeCode(r.type)).u16(CLASS.IN).u32(0).u16(rd.length).bytes(rd);
       }
     }
   }
   for (const r of spec.deletes) {
     // Delete an RR from an RRset (§2.5.4)
     const rd = rdataOf(r);
-    w.name(r.name).u16(typeCode(r.type)).u16(CLASS.NONE).u32(0).u16(rd.length).bytes(rd);
+    owner(r.name).u16(typeCode(r.type)).u16(CLASS.NONE).u32(0).u16(rd.length).bytes(rd);
   }
   for (const r of spec.adds) {
     const rd = rdataOf(r);
-    w.name(r.name).u16(typeCode(r.type)).u16(CLASS.IN).u32(r.ttl).u16(rd.length).bytes(rd);
+    owner(r.name).u16(typeCode(r.type)).u16(CLASS.IN).u32(r.ttl).u16(rd.length).bytes(rd);
   }
   return w.done();
 }
@@ -106,6 +126,10 @@ interface OpenMessage {
   deletes: Rec[];
   adds: Rec[];
   octets: number;
+  /** owner names written so far: true when later ones compress to it (encodeUpdate) */
+  names: Map<string, boolean>;
+  /** where the next prerequisite record starts */
+  prereqEnd: number;
 }
 
 export class UpdateTooLarge extends Error {
@@ -135,23 +159,33 @@ function nameOctets(name: string): number {
  */
 export function splitUpdate(zone: string, steps: readonly UpdateStep[], state: (key: string) => readonly Rec[], rdataOf: RdataOf = rdataWire, budget = UPDATE_BUDGET): UpdateSpec[] {
   // sizes cached per record and per RRset state: the split stays linear in the changes
-  const sizes = new WeakMap<Rec, number>();
-  const rrOctets = (r: Rec) => {
-    let n = sizes.get(r);
-    if (n === undefined) sizes.set(r, (n = nameOctets(r.name) + 10 + rdataOf(r).length));
+  const bodies = new WeakMap<Rec, number>();
+  const body = (r: Rec) => {
+    let n = bodies.get(r);
+    if (n === undefined) bodies.set(r, (n = 10 + rdataOf(r).length));
+    return n;
+  };
+  const fullName = new Map<string, number>();
+  const full = (name: string) => {
+    let n = fullName.get(name);
+    if (n === undefined) fullName.set(name, (n = nameOctets(name)));
     return n;
   };
   const current = new Map<string, readonly Rec[]>();
   const now = (key: string): readonly Rec[] => current.get(key) ?? state(key);
-  const setOctets = new Map<string, number>();
-  const prereqOctets = (key: string, recs: readonly Rec[]) => {
-    let n = setOctets.get(key);
-    if (n === undefined) setOctets.set(key, (n = recs.length === 0 ? nameOctets(key.split('\t')[0]!) + 10 : recs.reduce((a, r) => a + rrOctets(r), 0)));
+  const setBodies = new Map<string, number>();
+  const setBody = (key: string) => {
+    let n = setBodies.get(key);
+    if (n === undefined) {
+      const recs = now(key);
+      setBodies.set(key, (n = recs.length === 0 ? 10 : recs.reduce((a, r) => a + body(r), 0)));
+    }
     return n;
   };
   const header = 12 + nameOctets(zone) + 4;
   const out: UpdateSpec[] = [];
   let open: OpenMessage | null = null;
+  const fresh = (): OpenMessage => ({ prerequisites: new Map(), deletes: [], adds: [], octets: header, names: new Map([[normalizeName(zone), true]]), prereqEnd: header });
 
   const close = () => {
     if (!open) return;
@@ -166,43 +200,65 @@ export function splitUpdate(zone: string, steps: readonly UpdateStep[], state: (
     for (const r of open.adds) of(rrsetKey(r)).set(r.rdata, r);
     for (const [k, m] of next) {
       current.set(k, [...m.values()]);
-      setOctets.delete(k);
+      setBodies.delete(k);
     }
-    out.push({ zone, prerequisites: [...open.prerequisites.values()], deletes: open.deletes, adds: open.adds });
+    out.push({ zone, prerequisites: [...open.prerequisites.values()], deletes: open.deletes, adds: open.adds, octets: open.octets });
     open = null;
   };
-  const cost = (step: UpdateStep, into: OpenMessage | null) => {
+  /**
+   * The octets a step adds to message `o`, exactly as encodeUpdate writes them: the
+   * prerequisites of the RRsets it newly touches (appended to the prerequisite section, in
+   * this order), then its own records; with `commit`, `o` takes the step.
+   */
+  const account = (step: UpdateStep, o: OpenMessage, commit: boolean): number => {
+    const names = commit ? o.names : new Map(o.names);
+    let prereqEnd = o.prereqEnd;
+    const joined = new Set<string>();
     let n = 0;
-    const seen = new Set<string>();
+    const later = (name: string) => (names.get(name) ? 2 : full(name));
     for (const r of [...step.deletes, ...step.adds]) {
-      n += rrOctets(r);
       const k = rrsetKey(r);
-      if (seen.has(k) || into?.prerequisites.has(k)) continue;
-      seen.add(k);
-      n += prereqOctets(k, now(k));
+      if (o.prerequisites.has(k) || joined.has(k)) continue;
+      joined.add(k);
+      const name = normalizeName(r.name);
+      const count = Math.max(1, now(k).length);
+      let first: number;
+      if (names.has(name)) first = later(name);
+      else {
+        first = full(name);
+        names.set(name, prereqEnd < POINTER_REACH);
+      }
+      const octets = first + (count - 1) * later(name) + setBody(k);
+      prereqEnd += octets;
+      n += octets;
+    }
+    for (const r of [...step.deletes, ...step.adds]) n += later(normalizeName(r.name)) + body(r);
+    if (commit) {
+      o.prereqEnd = prereqEnd;
+      o.octets += n;
+      for (const r of [...step.deletes, ...step.adds]) {
+        const k = rrsetKey(r);
+        if (!o.prerequisites.has(k)) o.prerequisites.set(k, { name: r.name, type: r.type, records: now(k) });
+      }
+      o.deletes.push(...step.deletes);
+      o.adds.push(...step.adds);
     }
     return n;
   };
 
   for (const step of steps) {
     if (step.deletes.length + step.adds.length === 0) continue;
-    if (open && open.octets + cost(step, open) > budget) close();
+    if (open && open.octets + account(step, open, false) > budget) close();
     if (!open) {
-      const alone = header + cost(step, null);
+      const o = fresh();
+      const alone = header + account(step, o, false);
       if (alone > budget) {
         const r = step.adds[0] ?? step.deletes[0]!;
         throw new UpdateTooLarge(`the change to ${r.name} ${r.type} needs ${alone} octets in one UPDATE (its RRsets as prerequisites, ${now(rrsetKey(r)).length} records): over the ${budget}-octet budget of a 65,535-octet DNS message with its TSIG record`, alone, r, now(rrsetKey(r)).length);
       }
-      open = { prerequisites: new Map(), deletes: [], adds: [], octets: header };
+      open = o;
     }
-    const o: OpenMessage = open;
-    o.octets += cost(step, o);
-    for (const r of [...step.deletes, ...step.adds]) {
-      const k = rrsetKey(r);
-      if (!o.prerequisites.has(k)) o.prerequisites.set(k, { name: r.name, type: r.type, records: now(k) });
-    }
-    o.deletes.push(...step.deletes);
-    o.adds.push(...step.adds);
+    account(step, open, true);
   }
   close();
   return out;

@@ -68,6 +68,7 @@ describe('rfc2136 UPDATE steps and their split into messages', () => {
     const specs = splitUpdate('example.com', steps, () => []);
     assert.ok(specs.length >= 3);
     for (const s of specs) assert.ok(encodeUpdate(1, s).length <= 65_535 - 1_024);
+    for (const s of specs) assert.equal(encodeUpdate(1, s).length, s.octets, 'the split counts exactly what the encoder writes (owner names compressed)');
     const end = replay(specs, []);
     const want = new Set(plan.changes.map((c) => recordKey(c.after!)));
     const got = new Set([...end].flatMap(([k, v]) => [...v].map((rd) => `${k}\t${rd}`)));
@@ -87,6 +88,7 @@ describe('rfc2136 UPDATE steps and their split into messages', () => {
     const specs = splitUpdate('example.com', orderedSteps(plan), (k) => snapshot.get(k) ?? []);
     assert.ok(specs.length >= 2);
     for (const s of specs) assert.ok(encodeUpdate(1, s).length <= 65_535 - 1_024);
+    for (const s of specs) assert.equal(encodeUpdate(1, s).length, s.octets);
     const end = replay(specs, before);
     assert.equal(end.get('_etcd-server._tcp.coreos.example.com\tSRV')!.size, 100);
     assert.equal(end.get('node200.coreos.example.com\tA')!.size, 0);
