@@ -9,6 +9,7 @@ import { readManaged } from '../../src/plan/gather.js';
 import { desiredRecords } from '../../src/records/desired.js';
 import { isSrvctlError } from '../../src/errors.js';
 import { Bind, newKey, type BindKey } from '../support/bind.js';
+import { Knot } from '../support/knot.js';
 import { dig } from '../support/dig.js';
 import { freePort } from '../support/ports.js';
 import { run } from '../reconcile/harness.js';
@@ -133,6 +134,30 @@ describe('rfc2136: a plan over 64 KiB as several signed UPDATEs (real BIND, max-
     assert.ok(!r.plan!.changes.some((c) => c.after!.name === 'node1.coreos.example.com'), 'node1 A and its marker were applied and are owned');
     assert.equal(r.plan!.conflicts.length, 0);
     assert.equal(await srvCount(bind.port), MANY);
+  });
+});
+
+describe('rfc2136: the same split against Knot (another UPDATE parser: compressed owner names, prerequisites per message)', function () {
+  this.timeout(120_000);
+  it(`syncs ${MEMBERS} members in several UPDATEs; a second sync is a no-op`, async () => {
+    const key = newKey('srvctl');
+    const knot = new Knot({ zone: 'example.com', zoneText: ZONE, port: await freePort(), keys: [key] });
+    const dir = mkdtempSync(join(tmpdir(), `srvctl-split-knot-${process.pid}-`));
+    try {
+      await knot.start();
+      const file = join(dir, 'cluster.yaml');
+      writeFileSync(file, manifestText(knot.port, 'srvctl', MEMBERS));
+      const r = await run({ mode: 'sync', file, yes: true }, { env: { SECRET: key.secret } });
+      assert.equal(r.error, undefined, JSON.stringify(r.error));
+      assert.match(r.writes.find((w) => w.action === 'dns apply')!.notes[0]!, /sent [2-9] signed UPDATEs/);
+      assert.equal(await srvCount(knot.port), MEMBERS);
+      const again = await run({ mode: 'sync', file, yes: true }, { env: { SECRET: key.secret } });
+      assert.equal(again.error, undefined, JSON.stringify(again.error));
+      assert.equal(again.outcome, 'in-sync');
+    } finally {
+      await knot.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
