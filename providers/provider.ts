@@ -1,4 +1,5 @@
 import type { Manifest } from '../src/manifest/types.js';
+import type { LimitBreach } from '../src/plan/limits.js';
 import type { NotServed, Plan } from '../src/plan/plan.js';
 import type { Rec } from '../src/records/record.js';
 import type { HostLookup } from '../src/dns/host-lookup.js';
@@ -15,6 +16,10 @@ export interface Capabilities {
   minTtl?: number;
   /** preflight proves the right to write, not only the credential (the core says which it proved) */
   preflightProvesWrite: boolean;
+  /** records one RRset may hold at the provider, where it is known (the manifest's provider.maxRecordsPerRRset overrides it; src/plan/limits.ts) */
+  maxRecordsPerRRset?: number;
+  /** where that limit comes from, for the refusal */
+  maxRecordsPerRRsetSource?: string;
 }
 
 /** What preflight proved, one line per check, for the report. */
@@ -82,6 +87,8 @@ export interface Provider {
   notServed?(): NotServed[];
   /** where verify should ask */
   nameservers(): Promise<Nameserver[]>;
+  /** limits of this provider's writes a plan would exceed, judged at plan time (src/plan/limits.ts); none when absent */
+  limitBreaches?(plan: Plan): LimitBreach[];
   close?(): Promise<void>;
 }
 

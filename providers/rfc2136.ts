@@ -6,12 +6,15 @@ import { decodeMessage, rcodeName } from '../src/dns/codec.js';
 import { tcpExchange } from '../src/dns/tcp.js';
 import { query, serverLabel, type Server } from '../src/dns/transport.js';
 import { findTsig, parseSecret, signMessage, TSIG_ERRORS, TsigStream, verifyResponse, type TsigAlgorithm, type TsigKey } from '../src/dns/tsig.js';
-import { encodeAxfrQuery, encodeNoOpUpdate, encodeQuestion, encodeUpdate, type RRsetState } from '../src/dns/update.js';
+import { answerRdataOctets, encodeAxfrQuery, encodeNoOpUpdate, encodeQuestion, encodeUpdate, splitUpdate, UPDATE_BUDGET, UpdateTooLarge, type UpdateSpec, type UpdateStep } from '../src/dns/update.js';
+import { rdataWire } from '../src/dns/wire.js';
 import { SrvctlError } from '../src/errors.js';
 import type { Manifest } from '../src/manifest/types.js';
-import type { Plan } from '../src/plan/plan.js';
+import type { Change, Plan } from '../src/plan/plan.js';
+import { parseMarker, recordDigest } from '../src/records/ownership.js';
 import { isSubdomain, normalizeName } from '../src/records/name.js';
 import { rrsetKey, type Rec } from '../src/records/record.js';
+import type { LimitBreach } from '../src/plan/limits.js';
 import type { ApplyResult, Nameserver, Provider, ProviderContext, PreflightResult } from './provider.js';
 import { namedSecret } from './secrets.js';
 import { READ_TYPES, RRsetSnapshot } from './snapshot.js';
@@ -51,7 +54,7 @@ export async function loadTsigKey(tsig: Record<string, unknown>, env: ProviderCo
   }
 }
 
-function unsignedFailure(rcode: string, tsigError: string | undefined, key: TsigKey, server: Server, zone: string): string {
+function unsignedFailure(rcode: string, tsigError: string | undefined, key: TsigKey, server: Server, zone: string, nothing = 'nothing was changed'): string {
   const where = serverLabel(server);
   switch (tsigError) {
     case 'BADSIG':
@@ -74,7 +77,7 @@ function unsignedFailure(rcode: string, tsigError: string | undefined, key: Tsig
     case 'NXRRSET':
     case 'YXDOMAIN':
     case 'NXDOMAIN':
-      return `the records at ${where} changed since the plan (prerequisite failed: ${rcode}); nothing was changed. Run srvctl again`;
+      return `the records at ${where} changed since the plan (prerequisite failed: ${rcode}); ${nothing}. Run srvctl again`;
     default:
       return `${where} answered ${rcode}`;
   }
@@ -104,7 +107,13 @@ export function credentialFailure(tsigError: string, key: TsigKey, server: Serve
 
 class Rfc2136Provider implements Provider {
   readonly type = 'rfc2136';
-  readonly capabilities = { atomicApply: true, comments: false, preflightProvesWrite: true };
+  /**
+   * BIND 9.18 (from 9.18.28) refuses an update that would make an RRset of more than
+   * `max-records-per-type` records, default 100 (`named -C` of the installed 9.18.49 prints
+   * `max-records-per-type 100;`). srvctl cannot ask the server, so it assumes BIND's default.
+   * apply may split into several UPDATEs (splitUpdate): atomic per message, not per plan.
+   */
+  readonly capabilities = { atomicApply: false, comments: false, preflightProvesWrite: true, maxRecordsPerRRset: 100, maxRecordsPerRRsetSource: "BIND 9.18's default max-records-per-type, assumed for an RFC 2136 server" };
   readonly description: string;
   private readonly snapshot = new RRsetSnapshot();
   private readonly timeoutMs: number;
@@ -146,10 +155,13 @@ class Rfc2136Provider implements Provider {
         }
         const problem = stream.feed(buf, this.now());
         if (problem) throw new SrvctlError('provider', `zone transfer from ${serverLabel(this.server)}: ${problem}`);
-        for (const r of msg.answers) {
+        const octets = answerRdataOctets(buf);
+        const aligned = octets.length === msg.answers.length && msg.errors.length === 0;
+        msg.answers.forEach((r, i) => {
+          if (aligned && octets[i]) this.readOctets.set(r, octets[i]!);
           if (r.type === 'SOA') soaSeen++;
           if (soaSeen < 2 || r.type !== 'SOA') records.push(r);
-        }
+        });
         return soaSeen >= 2;
       });
     } catch (e) {
@@ -191,29 +203,73 @@ class Rfc2136Provider implements Provider {
     return all;
   }
 
+  /** The rdata octets as the transfer carried them (A, AAAA, TXT), else the presentation form encoded. */
+  private readonly readOctets = new WeakMap<Rec, Buffer>();
+  private readonly rdataOf = (r: Rec): Buffer => this.readOctets.get(r) ?? rdataWire(r);
+
+  /**
+   * The plan in as many signed UPDATEs as 64 KiB messages need (see splitUpdate), in the
+   * order of orderedSteps. All are encoded before the first is sent: a change that cannot
+   * fit one message is refused with nothing sent. When UPDATE k fails, 1..k-1 stay
+   * applied and the error names them; no undo is sent (see the README: the order leaves
+   * records etcd can use at every step, an undo could fail the same way, and the next
+   * sync continues from what was applied, markers included).
+   */
   async apply(plan: Plan): Promise<ApplyResult> {
     if (plan.changes.length === 0) return { applied: 0, notes: [] };
-    const touched = new Map<string, RRsetState>();
-    for (const c of plan.changes) {
-      for (const r of [c.before, c.after]) {
-        if (!r) continue;
-        const k = rrsetKey(r);
-        if (!touched.has(k)) touched.set(k, { name: r.name, type: r.type, records: this.snapshot.get(k) });
-      }
+    let specs: UpdateSpec[];
+    try {
+      specs = splitUpdate(this.zone, orderedSteps(plan), (k) => this.snapshot.get(k), this.rdataOf);
+    } catch (e) {
+      if (e instanceof UpdateTooLarge) throw new SrvctlError('provider', `${e.message}; nothing was sent`);
+      throw e;
     }
-    const deletes = plan.changes.filter((c) => c.before).map((c) => c.before!);
-    const adds = plan.changes.filter((c) => c.after).map((c) => c.after!);
-    const { reply, mac } = await this.exchange(
-      encodeUpdate(randomInt(65536), { zone: this.zone, prerequisites: [...touched.values()], deletes, adds }),
-      `update of ${this.zone}`,
-      'nothing is known to have changed, run srvctl again',
-    );
+    const encoded = specs.map((spec) => encodeUpdate(randomInt(65536), spec, this.rdataOf));
+    const n = specs.length;
+    const done: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const spec = specs[i]!;
+      const what = n === 1 ? `update of ${this.zone}` : `UPDATE ${i + 1} of ${n} (${describe(spec, encoded[i]!.length)})`;
+      try {
+        await this.send(encoded[i]!, what, i === 0 ? 'nothing is known to have changed, run srvctl again' : `whether UPDATE ${i + 1} was applied is unknown`, i === 0 ? 'nothing was changed' : `UPDATE ${i + 1} changed nothing`);
+      } catch (e) {
+        if (i === 0 || !(e instanceof SrvctlError)) throw e;
+        throw new SrvctlError(
+          'provider',
+          `${(e as Error).message}; ${i > 1 ? `UPDATEs 1–${i} of ${n} were applied and stay` : `UPDATE 1 of ${n} was applied and stays`} (no undo: each leaves records etcd can use), ${n - i - 1} not sent. Run srvctl again to finish`,
+          [...done.map((d, j) => `applied: UPDATE ${j + 1} of ${n}: ${d}`), `failed: UPDATE ${i + 1} of ${n}: ${describe(spec, encoded[i]!.length)}`, ...specs.slice(i + 1).map((s2, j) => `not sent: UPDATE ${i + j + 2} of ${n}: ${describe(s2, encoded[i + j + 1]!.length)}`)],
+        );
+      }
+      done.push(describe(spec, encoded[i]!.length));
+      this.snapshot.forget(spec.prerequisites.map((p) => rrsetKey(p)));
+    }
+    const deletes = specs.reduce((a, s2) => a + s2.deletes.length, 0);
+    const adds = specs.reduce((a, s2) => a + s2.adds.length, 0);
+    if (n === 1) return { applied: plan.changes.length, notes: [`sent one signed UPDATE (${deletes} deletions, ${adds} additions, ${specs[0]!.prerequisites.length} RRsets as prerequisites) to ${serverLabel(this.server)}`] };
+    return {
+      applied: plan.changes.length,
+      notes: [`sent ${n} signed UPDATEs (${deletes} deletions, ${adds} additions in all), each under 64 KiB with the RRsets it touches as prerequisites, to ${serverLabel(this.server)}`, ...done.map((d, i) => `  UPDATE ${i + 1} of ${n}: ${d}`)],
+    };
+  }
+
+  /** A change that cannot be guarded within one UPDATE, found at plan time (the same split apply makes). */
+  limitBreaches(plan: Plan): LimitBreach[] {
+    try {
+      splitUpdate(this.zone, orderedSteps(plan), (k) => this.snapshot.get(k), this.rdataOf);
+      return [];
+    } catch (e) {
+      if (!(e instanceof UpdateTooLarge)) throw e;
+      return [{ limit: 'update-message', name: e.record.name, type: e.record.type, max: UPDATE_BUDGET, size: e.octets, records: e.records, fits: 0, source: 'a DNS message over TCP (RFC 1035 §4.2.2), less room for the TSIG record', message: e.message }];
+    }
+  }
+
+  /** One signed UPDATE; throws the cause unless the server applied it and signed its NOERROR. */
+  private async send(message: Buffer, what: string, hint: string, nothing: string): Promise<void> {
+    const { reply, mac } = await this.exchange(message, what, hint);
     const rcode = rcodeName(reply[3]! & 0x0f);
     const verdict = verifyResponse(reply, this.key, mac, this.now());
-    if (rcode !== 'NOERROR') throw new SrvctlError('provider', unsignedFailure(rcode, verdict.ok ? undefined : verdict.tsigError, this.key, this.server, this.zone));
+    if (rcode !== 'NOERROR') throw new SrvctlError('provider', unsignedFailure(rcode, verdict.ok ? undefined : verdict.tsigError, this.key, this.server, this.zone, nothing));
     if (!verdict.ok) throw new SrvctlError('provider', `${serverLabel(this.server)} answered NOERROR but ${verdict.problem}: the update may have been applied by someone else's server; run srvctl plan`);
-    this.snapshot.forget(touched.keys());
-    return { applied: plan.changes.length, notes: [`sent one signed UPDATE (${deletes.length} deletions, ${adds.length} additions, ${touched.size} RRsets as prerequisites) to ${serverLabel(this.server)}`] };
   }
 
   /** One signed message, one reply with the same ID, over TCP; `hint` says what to do when it fails. */
@@ -292,6 +348,61 @@ class Rfc2136Provider implements Provider {
     }
     return out;
   }
+}
+
+const ADDRESS = new Set(['A', 'AAAA']);
+
+/**
+ * The plan as steps that must each land whole (a record, what replaces it, and their
+ * ownership markers: a record never lands without its marker, which would leave it
+ * foreign to the next sync), ordered so that a failure between two UPDATEs leaves what
+ * etcd tolerates: address records added first, then SRV (and other) records removed,
+ * then SRV records added — removals before additions keep every intermediate RRset no
+ * larger than the bigger of before and after, under the server's per-RRset limit — and
+ * address records removed last, once no SRV record names them.
+ */
+export function orderedSteps(plan: Plan): UpdateStep[] {
+  const markers = new Map<string, Change[]>();
+  const markerKey = (name: string, type: string, digest: string) => `${name}\t${type}\t${digest}`;
+  const records: Change[] = [];
+  for (const c of plan.changes) {
+    const r = (c.after ?? c.before)!;
+    const m = c.marker ? parseMarker(r) : null;
+    if (!m) {
+      records.push(c);
+      continue;
+    }
+    const k = markerKey(r.name, m.type, m.digest);
+    markers.set(k, [...(markers.get(k) ?? []), c]);
+  }
+  const steps: { step: UpdateStep; phase: number }[] = [];
+  const phaseOf = (type: string, adds: boolean) => (ADDRESS.has(type) ? (adds ? 0 : 3) : adds ? 2 : 1);
+  for (const c of records) {
+    const group = [c];
+    for (const r of [c.before, c.after]) {
+      if (!r) continue;
+      const k = markerKey(r.name, r.type, recordDigest(r));
+      group.push(...(markers.get(k) ?? []));
+      markers.delete(k);
+    }
+    const r = (c.after ?? c.before)!;
+    steps.push({ step: stepOf(group), phase: phaseOf(r.type, !!c.after) });
+  }
+  for (const group of markers.values()) {
+    const m = parseMarker((group[0]!.after ?? group[0]!.before)!)!;
+    steps.push({ step: stepOf(group), phase: phaseOf(m.type, group.some((c) => c.after)) });
+  }
+  // a stable sort: within a phase, the plan's order
+  return steps.sort((a, b) => a.phase - b.phase).map((s) => s.step);
+}
+
+function stepOf(changes: readonly Change[]): UpdateStep {
+  return { deletes: changes.filter((c) => c.before).map((c) => c.before!), adds: changes.filter((c) => c.after).map((c) => c.after!) };
+}
+
+function describe(spec: UpdateSpec, octets: number): string {
+  const types = [...new Set([...spec.deletes, ...spec.adds].map((r) => r.type))].sort().join(', ');
+  return `${spec.deletes.length} deletions, ${spec.adds.length} additions (${types}), ${spec.prerequisites.length} RRsets as prerequisites, ${octets} octets before its TSIG record`;
 }
 
 export async function create(manifest: Manifest, ctx: ProviderContext) {

@@ -32,7 +32,10 @@ export interface HostPort {
 export interface ProviderConfig {
   type: 'zonefile' | 'rfc2136' | 'powerdns' | 'cloudflare';
   zone: string;
-  /** Every other key of the provider block, as written (resolved paths for files). */
+  /**
+   * Every other key of the provider block, as written (resolved paths for files); among
+   * them `maxRecordsPerRRset` (number, 0: no limit), read by src/plan/limits.ts.
+   */
   options: Record<string, unknown>;
 }
 

@@ -84,5 +84,6 @@ export function planJson(plan: Plan) {
     notServed: (plan.notServed ?? []).map((h) => ({ record: jr(h.record), reason: h.reason, inRewrittenRRset: inRewrittenRRset(plan, h), servedByPlan: servedByPlan(plan, h) })),
     /** why the plan must not be applied (adoption not exact, destroy with nothing owned); [] when it may */
     refusals: plan.refusals ?? [],
+    ...(plan.limits ? { limits: plan.limits } : {}),
   };
 }

@@ -1,4 +1,5 @@
 import type { Rec } from '../records/record.js';
+import type { LimitBreach } from './limits.js';
 
 /**
  * `adopt`: a foreign record that is exactly what the manifest wants becomes owned; only its
@@ -51,6 +52,8 @@ export interface Plan {
   refusals?: string[];
   /** records held but not served at the names read (see NotServed); absent or [] when none */
   notServed?: NotServed[];
+  /** the limits of DNS or the provider this plan is over (src/plan/limits.ts): it is refused, nothing written */
+  limits?: LimitBreach[];
 }
 
 export function hasChanges(plan: Plan): boolean {

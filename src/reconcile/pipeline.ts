@@ -6,6 +6,7 @@ import { formatFinding, requireManifest } from '../manifest/load.js';
 import type { Manifest, Member } from '../manifest/types.js';
 import { applyToRecords, diff } from '../plan/diff.js';
 import { destroyPlan } from '../plan/destroy.js';
+import { judgeLimits } from '../plan/limits.js';
 import { verifySavedPlan } from '../plan/saved.js';
 import { readManaged } from '../plan/gather.js';
 import { hasChanges } from '../plan/plan.js';
@@ -88,6 +89,8 @@ export async function reconcile(req: ReconcileRequest, deps: ReconcileDeps): Pro
     // What DNS serves after this plan: computed once, for stage 3 and stage 6.
     const after = applyToRecords(actual, plan);
     report.after = after;
+    const overLimit = req.mode === 'sync' || req.mode === 'plan' ? judgeLimits(plan, after, manifest, provider) : undefined;
+    if (overLimit) return refuse(report, 'plan', overLimit);
     const touched = [...desired, ...plan.changes.filter((c) => !c.marker && c.before).map((c) => c.before!)];
     done('plan');
 

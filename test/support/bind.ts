@@ -24,6 +24,8 @@ export interface BindOptions {
   /** run named through this prefix, e.g. ['ip', 'netns', 'exec', NS] */
   prefix?: string[];
   dir?: string;
+  /** more lines for the options block, e.g. 'max-records-per-type 0;' */
+  options?: string[];
 }
 
 export function newKey(name: string, update = true, transfer = true): BindKey {
@@ -66,7 +68,7 @@ options {
   pid-file none;
   session-keyfile none;
   minimal-responses no;
-};
+${(this.opts.options ?? []).map((o) => `  ${o}\n`).join('')}};
 controls { };
 zone "${zone}" {
   type primary;
