@@ -8,7 +8,7 @@ import { query, serverLabel, type Server } from '../src/dns/transport.js';
 import { findTsig, parseSecret, signMessage, TSIG_ERRORS, TsigStream, verifyResponse, type TsigAlgorithm, type TsigKey } from '../src/dns/tsig.js';
 import { answerRdataOctets, encodeAxfrQuery, encodeNoOpUpdate, encodeQuestion, encodeUpdate, splitUpdate, UPDATE_BUDGET, UpdateTooLarge, type UpdateSpec, type UpdateStep } from '../src/dns/update.js';
 import { rdataWire } from '../src/dns/wire.js';
-import { SrvctlError } from '../src/errors.js';
+import { PartialApplyError, SrvctlError } from '../src/errors.js';
 import type { Manifest } from '../src/manifest/types.js';
 import type { Change, Plan } from '../src/plan/plan.js';
 import { parseMarker, recordDigest } from '../src/records/ownership.js';
@@ -234,10 +234,11 @@ class Rfc2136Provider implements Provider {
         await this.send(encoded[i]!, what, i === 0 ? 'nothing is known to have changed, run srvctl again' : `whether UPDATE ${i + 1} was applied is unknown`, i === 0 ? 'nothing was changed' : `UPDATE ${i + 1} changed nothing`);
       } catch (e) {
         if (i === 0 || !(e instanceof SrvctlError)) throw e;
-        throw new SrvctlError(
-          'provider',
+        throw new PartialApplyError(
           `${(e as Error).message}; ${i > 1 ? `UPDATEs 1–${i} of ${n} were applied and stay` : `UPDATE 1 of ${n} was applied and stays`} (no undo: each leaves records etcd can use), ${n - i - 1} not sent. Run srvctl again to finish`,
           [...done.map((d, j) => `applied: UPDATE ${j + 1} of ${n}: ${d}`), `failed: UPDATE ${i + 1} of ${n}: ${describe(spec, encoded[i]!.length)}`, ...specs.slice(i + 1).map((s2, j) => `not sent: UPDATE ${i + j + 2} of ${n}: ${describe(s2, encoded[i + j + 1]!.length)}`)],
+          i,
+          n,
         );
       }
       done.push(describe(spec, encoded[i]!.length));

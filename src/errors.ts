@@ -27,6 +27,23 @@ export class SrvctlError extends Error {
   }
 }
 
+/**
+ * A provider write that failed after part of it took effect (rfc2136: a plan split into
+ * several UPDATEs, some applied). The core must not treat DNS as unchanged: it keeps the
+ * etcd writes that the applied part already publishes instead of undoing them.
+ */
+export class PartialApplyError extends SrvctlError {
+  constructor(
+    message: string,
+    details: readonly string[],
+    /** how many of the provider's messages took effect, and how many there were */
+    readonly applied: number,
+    readonly total: number,
+  ) {
+    super('provider', message, details);
+  }
+}
+
 export const EXIT = {
   ok: 0,
   failure: 1,

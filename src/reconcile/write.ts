@@ -1,6 +1,6 @@
 import type { Provider } from '../../providers/provider.js';
 import type { EtcdClient } from '../etcd/client.js';
-import { SrvctlError } from '../errors.js';
+import { PartialApplyError, SrvctlError } from '../errors.js';
 import type { Member } from '../manifest/types.js';
 import { hasChanges, type Plan } from '../plan/plan.js';
 import type { Move, Removal } from './guards.js';
@@ -84,6 +84,13 @@ export async function writeAll(steps: WriteStep[], provider: Provider, plan: Pla
     step.notes.push(...result.notes);
   } catch (e) {
     step.error = messageOf(e);
+    if (e instanceof PartialApplyError && undoable.length) {
+      // Part of the records are published already (addresses first, then SRV): undoing a
+      // member add or update now could leave DNS naming a member etcd no longer has. Kept,
+      // both sides converge on the next sync, which finds the member and writes the rest.
+      const kept = undoable.map((u) => `kept: ${u.action} of ${u.member} (${u.memberId}): ${e.applied} of ${e.total} of the provider's updates already took effect; sync again to finish`);
+      throw new SrvctlError(e.code, `${e.message} (publishing the records failed part-way; the etcd changes of this run are kept, not undone)`, [...e.details, ...kept]);
+    }
     await fail(e, 'publishing the records failed');
   }
 }

@@ -6,7 +6,7 @@ import { openProvider } from '../../providers/index.js';
 import type { Provider } from '../../providers/provider.js';
 import type { LiveMember } from '../../src/drift/membership.js';
 import type { EtcdClient } from '../../src/etcd/client.js';
-import { SrvctlError } from '../../src/errors.js';
+import { PartialApplyError, SrvctlError } from '../../src/errors.js';
 import { requireManifest } from '../../src/manifest/load.js';
 import { judgeMembership, replaceCandidates } from '../../src/reconcile/guards.js';
 import { reconcile } from '../../src/reconcile/pipeline.js';
@@ -68,13 +68,17 @@ describe('move, remove and replace through the core (zone file, recording etcd, 
   let file: string;
   let zone: string;
   let etcd: RecordingEtcd;
-  let failApply = false;
+  let failApply: false | true | 'partly' = false;
   const three = () => [member('11', 'node1'), member('22', 'node2'), member('33', 'node3')];
   const deps = (): ReconcileDeps => ({
     readText: (f) => readFile(f, 'utf8'),
     openProvider: async (m): Promise<Provider> => {
       const p = await openProvider(m, { env: {}, debug: () => {}, now: () => new Date() });
-      if (failApply) {
+      if (failApply === 'partly') {
+        p.apply = async () => {
+          throw new PartialApplyError('injected: UPDATE 2 of 3 was refused; UPDATE 1 of 3 was applied and stays', ['applied: UPDATE 1 of 3', 'failed: UPDATE 2 of 3', 'not sent: UPDATE 3 of 3'], 1, 3);
+        };
+      } else if (failApply) {
         p.apply = async () => {
           throw new SrvctlError('provider', 'injected: the zone file is not writable');
         };
@@ -150,6 +154,16 @@ describe('move, remove and replace through the core (zone file, recording etcd, 
       assert.deepEqual(etcd.calls, [`update 33 ${peer('node3b')}`, `update 33 ${peer('node3')}`]);
       assert.deepEqual(etcd.members, three());
       assert.equal(await readFile(zone, 'utf8'), before);
+    });
+
+    it('a publish that fails part-way (some of the provider\'s updates applied) keeps the member update and says so', async () => {
+      await moveNode3();
+      failApply = 'partly';
+      const r = await run({ moveMembers: true });
+      assert.equal(r.outcome, 'failed');
+      assert.match(r.error!.message, /failed part-way; the etcd changes of this run are kept, not undone/);
+      assert.ok(r.error!.details.includes(`kept: member update of node3 (33): 1 of 3 of the provider's updates already took effect; sync again to finish`), r.error!.details.join('\n'));
+      assert.deepEqual(etcd.calls, [`update 33 ${peer('node3b')}`], 'no undo: DNS already moves toward the new address');
     });
   });
 
