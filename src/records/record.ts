@@ -172,8 +172,10 @@ export function rrsetKey(r: Pick<Rec, 'name' | 'type'>): string {
   return `${r.name}\t${r.type}`;
 }
 
+/** Code-unit order, not localeCompare: the same on every machine whatever its locale, and
+ * cheap (ICU collation was the largest cost of a 300-change rfc2136 sync). */
+const ordinal = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
 export function sortRecords<T extends Rec>(records: readonly T[]): T[] {
-  return [...records].sort(
-    (a, b) => a.name.localeCompare(b.name) || a.type.localeCompare(b.type) || a.rdata.localeCompare(b.rdata),
-  );
+  return [...records].sort((a, b) => ordinal(a.name, b.name) || ordinal(a.type, b.type) || ordinal(a.rdata, b.rdata));
 }
