@@ -1,9 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { run, stop } from './run.js';
+import { ServerDaemon } from './daemon.js';
+import { run } from './run.js';
 
 export interface BindKey {
   name: string;
@@ -33,14 +33,10 @@ export function newKey(name: string, update = true, transfer = true): BindKey {
 }
 
 /** BIND 9 in the foreground with its own config directory; stopped by PID. */
-export class Bind {
-  readonly dir: string;
-  private child?: ChildProcess;
-  private readonly ownsDir: boolean;
+export class Bind extends ServerDaemon {
 
   constructor(readonly opts: BindOptions) {
-    this.ownsDir = !opts.dir;
-    this.dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'srvctl-bind-'));
+    super(opts.dir ?? mkdtempSync(join(tmpdir(), 'srvctl-bind-')), !opts.dir, 'named');
   }
 
   get port(): number {
@@ -48,8 +44,7 @@ export class Bind {
   }
 
   async start(): Promise<void> {
-    const which = await run('sh', ['-c', 'command -v named']);
-    if (which.code !== 0) throw new Error('named is not installed: .ci/run must install bind9');
+    await this.requireBinary('named', 'bind9');
     const { zone, keys = [] } = this.opts;
     const zoneFile = join(this.dir, `${zone}.zone`);
     writeFileSync(zoneFile, this.opts.zoneText);
@@ -78,38 +73,12 @@ zone "${zone}" {
 };
 `,
     );
-    const log = openSync(join(this.dir, 'named.log'), 'w');
-    const [cmd, ...pre] = [...(this.opts.prefix ?? []), 'named'];
-    this.child = spawn(cmd!, [...pre, '-g', '-c', join(this.dir, 'named.conf')], { stdio: ['ignore', log, log] });
-    closeSync(log);
-    const digPrefix = this.opts.prefix ?? [];
-    for (let i = 0; i < 80; i++) {
-      const [c, ...a] = [...digPrefix, 'dig', '@127.0.0.1', '-p', String(this.opts.port), zone, 'SOA', '+norec', '+time=1', '+tries=1', '+short'];
+    const prefix = this.opts.prefix ?? [];
+    await this.launch([...prefix, 'named', '-g', '-c', join(this.dir, 'named.conf')], async () => {
+      const [c, ...a] = [...prefix, 'dig', '@127.0.0.1', '-p', String(this.opts.port), zone, 'SOA', '+norec', '+time=1', '+tries=1', '+short'];
       const r = await run(c!, a);
-      if (r.code === 0 && r.stdout.trim()) return;
-      if (this.child.exitCode !== null) break;
-      await new Promise((res) => setTimeout(res, 100));
-    }
-    throw new Error(`BIND did not come up:\n${this.log()}`);
-  }
-
-  log(): string {
-    try {
-      return readFileSync(join(this.dir, 'named.log'), 'utf8');
-    } catch {
-      return '';
-    }
-  }
-
-  async stop(): Promise<void> {
-    const child = this.child;
-    this.child = undefined;
-    await stop(child, 3000);
-  }
-
-  async dispose(): Promise<void> {
-    await this.stop();
-    if (this.ownsDir) rmSync(this.dir, { recursive: true, force: true });
+      return r.code === 0 && !!r.stdout.trim();
+    });
   }
 }
 

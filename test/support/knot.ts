@@ -1,9 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BindKey } from './bind.js';
-import { run, stop } from './run.js';
+import { ServerDaemon } from './daemon.js';
+import { run } from './run.js';
 
 export interface KnotOptions {
   zone: string;
@@ -18,12 +18,9 @@ export interface KnotOptions {
  * database directory; stopped by PID. Each key gets an ACL with the actions its flags
  * allow; a key with neither still exists (the server knows it) but may do nothing.
  */
-export class Knot {
-  readonly dir: string;
-  private child?: ChildProcess;
-
+export class Knot extends ServerDaemon {
   constructor(readonly opts: KnotOptions) {
-    this.dir = mkdtempSync(join(tmpdir(), 'srvctl-knot-'));
+    super(mkdtempSync(join(tmpdir(), 'srvctl-knot-')), true, 'knotd');
   }
 
   get port(): number {
@@ -31,8 +28,7 @@ export class Knot {
   }
 
   async start(): Promise<void> {
-    const which = await run('sh', ['-c', 'command -v knotd']);
-    if (which.code !== 0) throw new Error('knotd is not installed: .ci/run must install knot');
+    await this.requireBinary('knotd', 'knot');
     const { zone, keys = [] } = this.opts;
     writeFileSync(join(this.dir, `${zone}.zone`), this.opts.zoneText);
     const acls = keys.flatMap((k) => {
@@ -61,36 +57,9 @@ zone:
   - domain: ${zone}
 ${acls.length ? `    acl: [${keys.filter((k) => k.update || k.transfer).map((k) => `acl-${k.name}`).join(', ')}]\n` : ''}`,
     );
-    const log = openSync(join(this.dir, 'knot.log'), 'w');
-    this.child = spawn('knotd', ['-c', join(this.dir, 'knot.conf')], { stdio: ['ignore', log, log] });
-    closeSync(log);
-    for (let i = 0; i < 80; i++) {
+    await this.launch(['knotd', '-c', join(this.dir, 'knot.conf')], async () => {
       const r = await run('kdig', [`@127.0.0.1`, '-p', String(this.opts.port), zone, 'SOA', '+norec', '+timeout=1', '+retry=0', '+short']);
-      if (r.code === 0 && r.stdout.trim()) return;
-      if (this.child.exitCode !== null) break;
-      await new Promise((res) => setTimeout(res, 100));
-    }
-    const output = this.log();
-    await this.dispose();
-    throw new Error(`knotd did not come up:\n${output}`);
-  }
-
-  log(): string {
-    try {
-      return readFileSync(join(this.dir, 'knot.log'), 'utf8');
-    } catch {
-      return '';
-    }
-  }
-
-  async stop(): Promise<void> {
-    const child = this.child;
-    this.child = undefined;
-    await stop(child, 3000);
-  }
-
-  async dispose(): Promise<void> {
-    await this.stop();
-    rmSync(this.dir, { recursive: true, force: true });
+      return r.code === 0 && !!r.stdout.trim();
+    });
   }
 }
