@@ -6,6 +6,7 @@ import { Bind, newKey } from '../support/bind.js';
 import { FakeCloudflare } from '../support/cloudflare/fake.js';
 import { PowerDns } from '../support/pdns.js';
 import { freePort } from '../support/ports.js';
+import { cliInProcess } from '../commands/inprocess.js';
 import { scratch, srvctl } from '../support/run.js';
 
 /**
@@ -68,10 +69,12 @@ describe('hardening: secrets never leave the process', function () {
         { name: 'cloudflare 500 on write', manifest: manifests.cf(), env: { CLOUDFLARE_API_TOKEN: cfToken }, before: () => ((cf.records = []), (cf.injections = [{ when: (m) => m === 'POST', fault: '500', times: 2 }])) },
       ];
 
-      // Each case runs plan, sync and drift at --debug --json (--debug implies --verbose: debug
-      // lines and stack traces on stderr, the JSON document on stdout, error text on stderr),
-      // and sync once more as text (the tables a terminal gets). The three providers' cases
-      // run side by side; within a provider in order, as some cases set up the next's state.
+      // Each case runs plan, sync and drift at --verbose --json in this process (debug lines
+      // on stderr, the JSON document on stdout, error text on stderr: what cli.ts prints,
+      // through the same command functions), and sync once more as the real CLI at --debug
+      // as text (cli.ts's own error path and the tables a terminal gets). The three
+      // providers' cases run side by side; within a provider in order, as some cases set up
+      // the next's state.
       let n = 0;
       const walk = async (c: (typeof cases)[number]) => {
         c.before?.();
@@ -79,14 +82,14 @@ describe('hardening: secrets never leave the process', function () {
         const file = join(dir, `m-${n}.yaml`);
         writeFileSync(file, c.manifest);
         const outputs: string[] = [];
-        const runs: [string[], string[]][] = [
-          [['plan', file], ['--debug', '--json']],
-          [['sync', file, '--yes', '--out', out, ...(c.args ?? [])], ['--debug', '--json']],
-          [['drift', file, '--prom-file', join(out, 'drift.prom')], ['--debug', '--json']],
-          [['sync', file, '--yes', ...(c.args ?? [])], ['--verbose']],
+        const runs: [string[], string[], 'in-process' | 'cli'][] = [
+          [['plan', file], ['--verbose', '--json'], 'in-process'],
+          [['sync', file, '--yes', '--out', out, ...(c.args ?? [])], ['--verbose', '--json'], 'in-process'],
+          [['drift', file, '--prom-file', join(out, 'drift.prom')], ['--verbose', '--json'], 'in-process'],
+          [['sync', file, '--yes', ...(c.args ?? [])], ['--debug'], 'cli'],
         ];
-        for (const [cmd, mode] of runs) {
-          const r = await srvctl([...cmd, ...mode], { env: c.env });
+        for (const [cmd, mode, how] of runs) {
+          const r = how === 'cli' ? await srvctl([...cmd, ...mode], { env: c.env }) : await cliInProcess([...cmd, ...mode], { env: c.env });
           outputs.push(r.stdout, r.stderr);
           if (mode.includes('--json')) assert.doesNotThrow(() => JSON.parse(r.stdout), `${c.name} ${cmd[0]} ${mode}: stdout is one JSON document`);
         }
