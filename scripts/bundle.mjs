@@ -1,4 +1,5 @@
-// Build step: bundles the compiled CLI (dist/src/cli.js) into dist/bundle/, one chunk per
+// Build step: bundles the CLI from its TypeScript sources (src/cli.ts; esbuild strips the
+// types, tsc type-checks separately) into dist/bundle/, one chunk per
 // lazily imported command and provider. Start-up then reads a handful of files instead
 // of hundreds of CommonJS modules (yaml alone is 228), and the Cloudflare SDK becomes one
 // chunk that only the cloudflare provider imports. The package's bin points here.
@@ -15,8 +16,18 @@ const outdir = join(root, 'dist/bundle');
 // the previous chunks (and any old source maps) behind, and npm pack would ship them.
 rmSync(outdir, { recursive: true, force: true });
 
+// The manifest validator is generated (scripts/build-validator.mjs) into dist/, not src/.
+const generatedValidator = {
+  name: 'generated-validator',
+  setup(b) {
+    b.onResolve({ filter: /validate-manifest\.cjs$/ }, () => ({ path: join(root, 'dist/src/manifest/validate-manifest.cjs') }));
+  },
+};
+
 const result = await build({
-  entryPoints: [join(root, 'dist/src/cli.js')],
+  entryPoints: [join(root, 'src/cli.ts')],
+  tsconfig: join(root, 'tsconfig.json'),
+  plugins: [generatedValidator],
   outdir,
   bundle: true,
   splitting: true,
