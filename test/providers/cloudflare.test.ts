@@ -29,7 +29,9 @@ describe('cloudflare provider against a contract-checked fake Cloudflare', funct
   let dnsPort: number;
   let manifest: string;
   let cleanup: () => Promise<void>;
-  const env = (token = TOKEN) => ({ CLOUDFLARE_API_TOKEN: token, SRVCTL_HTTP_TIMEOUT_MS: '1500' });
+  // A generous client timeout: under a parallel suite a 1,500-record batch can take seconds;
+  // the fault loop sets a short one where it injects timeouts.
+  const env = (token = TOKEN) => ({ CLOUDFLARE_API_TOKEN: token, SRVCTL_HTTP_TIMEOUT_MS: '15000' });
   const sync = (...more: string[]) => cliInProcess(['sync', manifest, '--yes', ...more], { env: env() });
   const noToken = (...outputs: string[]) => outputs.forEach((o) => assert.ok(!o.includes(TOKEN) && !o.includes(READONLY), 'a token appeared in the output'));
   const foreign = () => [
@@ -122,7 +124,7 @@ describe('cloudflare provider against a contract-checked fake Cloudflare', funct
           fake.injections = [{ at, fault, afterApply, retryAfter: 1 }];
           // In-process: this loop is ~90 runs; each spawned one re-imported the SDK. An
           // injected timeout costs the whole client timeout, so that loop shortens it.
-          const faultEnv = fault === 'timeout' ? { ...env(), SRVCTL_HTTP_TIMEOUT_MS: '600' } : env();
+          const faultEnv = fault === 'timeout' ? { ...env(), SRVCTL_HTTP_TIMEOUT_MS: '1000' } : env();
           // The provider's waits (Retry-After, read back-off) go through the injected sleep:
           // recorded, not slept, so the loop proves what srvctl waits without waiting it.
           const waited: number[] = [];
