@@ -1,5 +1,5 @@
 import type CloudflareClient from 'cloudflare';
-import { SrvctlError } from '../src/errors.js';
+import { PartialApplyError, SrvctlError } from '../src/errors.js';
 import type { Manifest } from '../src/manifest/types.js';
 import { durationMs } from '../src/manifest/duration.js';
 import type { Change, Plan } from '../src/plan/plan.js';
@@ -488,9 +488,13 @@ class CloudflareProvider implements Provider {
   private partial(e: Error, index: number, total: number, done: number): SrvctlError {
     const msg = this.redact(e.message);
     if (total === 1) return new SrvctlError('provider', `${msg}; the batch is one transaction, so nothing was changed`);
-    return new SrvctlError(
-      'provider',
+    if (index === 0) return new SrvctlError('provider', `${msg}; batch 1 of ${total} is one transaction and the ones after it were not sent, so nothing was changed`);
+    // Some batches may have landed: the core keeps this run's etcd changes instead of undoing them.
+    return new PartialApplyError(
       `${msg}; batches 1..${index} (${done} changes) were applied and batch ${index + 1} of ${total} and later were not: DNS is between the old and the new state. Run srvctl sync again to converge`,
+      [],
+      index,
+      total,
     );
   }
 

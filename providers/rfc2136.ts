@@ -105,6 +105,16 @@ export function credentialFailure(tsigError: string, key: TsigKey, server: Serve
   }
 }
 
+/** A signed exchange that failed; `sent`: the message went out, so an UPDATE's effect is unknown. */
+class ExchangeFailed extends SrvctlError {
+  constructor(
+    message: string,
+    readonly sent: boolean,
+  ) {
+    super('provider', message);
+  }
+}
+
 class Rfc2136Provider implements Provider {
   readonly type = 'rfc2136';
   /**
@@ -233,12 +243,25 @@ class Rfc2136Provider implements Provider {
       try {
         await this.send(encoded[i]!, what, i === 0 ? 'nothing is known to have changed, run srvctl again' : `whether UPDATE ${i + 1} was applied is unknown`, i === 0 ? 'nothing was changed' : `UPDATE ${i + 1} changed nothing`);
       } catch (e) {
-        if (i === 0 || !(e instanceof SrvctlError)) throw e;
+        if (!(e instanceof SrvctlError)) throw e;
+        const unknown = e instanceof ExchangeFailed && e.sent;
+        if (i === 0 && !unknown) throw e;
+        if (i === 0) {
+          // Sent and never (or not verifiably) answered: the server may have applied it.
+          throw new PartialApplyError(
+            `${e.message}; whether ${n === 1 ? 'the UPDATE' : `UPDATE 1 of ${n}`} was applied is unknown${n > 1 ? `, ${n - 1} not sent` : ''}. Run srvctl plan to see what the server holds, then sync again`,
+            [`unknown: UPDATE 1 of ${n}: ${describe(spec, encoded[0]!.length)}`, ...specs.slice(1).map((s2, j) => `not sent: UPDATE ${j + 2} of ${n}: ${describe(s2, encoded[j + 1]!.length)}`)],
+            0,
+            n,
+            true,
+          );
+        }
         throw new PartialApplyError(
           `${(e as Error).message}; ${i > 1 ? `UPDATEs 1–${i} of ${n} were applied and stay` : `UPDATE 1 of ${n} was applied and stays`} (no undo: each leaves records etcd can use), ${n - i - 1} not sent. Run srvctl again to finish`,
           [...done.map((d, j) => `applied: UPDATE ${j + 1} of ${n}: ${d}`), `failed: UPDATE ${i + 1} of ${n}: ${describe(spec, encoded[i]!.length)}`, ...specs.slice(i + 1).map((s2, j) => `not sent: UPDATE ${i + j + 2} of ${n}: ${describe(s2, encoded[i + j + 1]!.length)}`)],
           i,
           n,
+          unknown,
         );
       }
       done.push(describe(spec, encoded[i]!.length));
@@ -270,7 +293,7 @@ class Rfc2136Provider implements Provider {
     const rcode = rcodeName(reply[3]! & 0x0f);
     const verdict = verifyResponse(reply, this.key, mac, this.now());
     if (rcode !== 'NOERROR') throw new SrvctlError('provider', unsignedFailure(rcode, verdict.ok ? undefined : verdict.tsigError, this.key, this.server, this.zone, nothing));
-    if (!verdict.ok) throw new SrvctlError('provider', `${serverLabel(this.server)} answered NOERROR but ${verdict.problem}: the update may have been applied by someone else's server; run srvctl plan`);
+    if (!verdict.ok) throw new ExchangeFailed(`${serverLabel(this.server)} answered NOERROR but ${verdict.problem}: the update may have been applied by someone else's server; run srvctl plan`, true);
   }
 
   /** One signed message, one reply with the same ID, over TCP; `hint` says what to do when it fails. */
@@ -285,7 +308,8 @@ class Rfc2136Provider implements Provider {
         return true;
       });
     } catch (e) {
-      throw new SrvctlError('provider', `${what} to ${serverLabel(this.server)}: ${(e as Error).message}${hint ? `; ${hint}` : ''}`);
+      const sent = (e as { sent?: boolean }).sent === true;
+      throw new ExchangeFailed(`${what} to ${serverLabel(this.server)}: ${(e as Error).message}${hint ? `; ${hint}` : ''}`, sent);
     }
     return { reply: reply!, mac };
   }

@@ -97,6 +97,7 @@ program
   .option('--plan <plan.json>', 'apply exactly this saved plan (plan --out), or refuse when the provider or manifest changed')
   .option('--move-members', 'with etcd endpoints: run member update for a running member whose host or peer port changes, then its records (else refused)')
   .option('--remove-members', 'with etcd endpoints: run member remove for running members that left the manifest, then delete their records; never below quorum (else refused)')
+  .option('--replace-members', 'with etcd endpoints: replace a member that does not answer by its namesake marked state: existing at a new peer URL (member remove, member add, records; else refused)')
   .action(async (file: string, opts, cmd: Command) => {
     const { sync } = await import('./commands/sync.js');
     exitCode = await sync(await ctxFor(cmd), file, opts);

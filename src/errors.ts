@@ -29,8 +29,9 @@ export class SrvctlError extends Error {
 
 /**
  * A provider write that failed after part of it took effect (rfc2136: a plan split into
- * several UPDATEs, some applied). The core must not treat DNS as unchanged: it keeps the
- * etcd writes that the applied part already publishes instead of undoing them.
+ * several UPDATEs, some applied; Cloudflare: some batches applied), or may have (a message
+ * sent and never answered). The core must not treat DNS as unchanged: it keeps the etcd
+ * writes that the applied part may already publish instead of undoing them.
  */
 export class PartialApplyError extends SrvctlError {
   constructor(
@@ -39,6 +40,8 @@ export class PartialApplyError extends SrvctlError {
     /** how many of the provider's messages took effect, and how many there were */
     readonly applied: number,
     readonly total: number,
+    /** the failed message went out and its effect is unknown (a timeout after sending) */
+    readonly outcomeUnknown = false,
   ) {
     super('provider', message, details);
   }

@@ -19,6 +19,8 @@ export interface SyncFlags extends RenderFlags, EtcdFlags, AdoptFlags {
   moveMembers?: boolean;
   /** --remove-members: srvctl runs member remove for running members that left the manifest */
   removeMembers?: boolean;
+  /** --replace-members: srvctl replaces a member that does not answer with its namesake marked existing */
+  replaceMembers?: boolean;
 }
 
 /** sync: parse → the core's pipeline → print. */
@@ -41,7 +43,7 @@ export async function sync(ctx: Context, file: string, flags: SyncFlags): Promis
   });
   const saved = flags.plan ? await loadSavedPlan(flags.plan, flags) : undefined;
   const lifecycle = saved ? { savedPlan: saved, ...adoptFlags(saved.options) } : adoptFlags(flags);
-  const report = await reconcile({ mode: 'sync', file, format, member: flags.member, yes: flags.yes || !!saved, dryRun: flags.dryRun, verify: flags.verify, force: flags.force, moveMembers: flags.moveMembers, removeMembers: flags.removeMembers, ...etcdFlags(flags), ...lifecycle }, deps);
+  const report = await reconcile({ mode: 'sync', file, format, member: flags.member, yes: flags.yes || !!saved, dryRun: flags.dryRun, verify: flags.verify, force: flags.force, moveMembers: flags.moveMembers, removeMembers: flags.removeMembers, replaceMembers: flags.replaceMembers, ...etcdFlags(flags), ...lifecycle }, deps);
   printer.flush(report);
   const doc = reportJson(report);
   if (report.error) throw new SrvctlError(report.error.code, report.error.message, report.error.details, doc);

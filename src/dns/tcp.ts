@@ -7,7 +7,8 @@ import { serverLabel, type Server } from './transport.js';
  *
  * `timeoutMs` is a total deadline for the whole exchange (connect, send, every reply), not
  * an idle timeout: a server that drips a byte at a time or streams replies that never
- * finish the exchange is cut off when it passes.
+ * finish the exchange is cut off when it passes. A rejection carries `sent`: whether the
+ * connection was made and the message written (after that, its effect is unknown).
  */
 export function tcpExchange(server: Server, message: Buffer, timeoutMs: number, onMessage: (msg: Buffer) => boolean): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -19,19 +20,24 @@ export function tcpExchange(server: Server, message: Buffer, timeoutMs: number, 
     let received = 0;
     let messages = 0;
     let settled = false;
+    /** whether the message went out: a failure after that leaves its effect unknown (an UPDATE may have been applied) */
+    let sent = false;
     const end = (err?: Error) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       socket.destroy();
-      if (err) reject(err);
+      if (err) reject(Object.assign(err, { sent }));
       else resolve();
     };
     const timer = setTimeout(
       () => end(new Error(`nameserver ${serverLabel(server)}: no complete answer within ${timeoutMs} ms over TCP (${messages} message(s), ${received} bytes received)`)),
       timeoutMs,
     );
-    socket.on('connect', () => socket.write(frame));
+    socket.on('connect', () => {
+      sent = true;
+      socket.write(frame);
+    });
     socket.on('data', (chunk) => {
       received += chunk.length;
       buffered = buffered.length ? Buffer.concat([buffered, chunk]) : chunk;

@@ -11,6 +11,8 @@ export interface MembershipOptions {
   moveMembers?: boolean;
   /** `sync --remove-members`: member remove for a running member that left the manifest */
   removeMembers?: boolean;
+  /** `sync --replace-members`: remove a member that does not answer and add its replacement (same name, new peer URL, state: existing) */
+  replaceMembers?: boolean;
   /** hex IDs of old members (replace candidates) whose client URLs answered: they still run */
   answering?: ReadonlySet<string>;
 }
@@ -70,8 +72,22 @@ export function judgeMembership(manifest: Manifest, live: readonly LiveMember[],
       matched.add(samePeer);
       continue;
     }
-    if (sameName && sameName.state === 'existing') {
-      // a replacement: the old member leaves, the new one (same name) joins below
+    // A replacement (the old member leaves, the new one of the same name joins below) only
+    // when asked for: a member stopped to carry its data dir to a new host does not answer
+    // either, and removing it would orphan that data. --move-members reads it as a move.
+    if (sameName && sameName.state === 'existing' && !opts.replaceMembers && !opts.moveMembers) {
+      matched.add(sameName);
+      guards.push({
+        code: 'replace-unasked',
+        effect: 'refuse',
+        member: sameName.name,
+        memberId: l.id,
+        message: `${sameName.name} is marked existing at ${sameName.advertisePeerUrl} while the cluster has member ${l.id} (${l.peerURLs.join(',')}) of that name: pass --replace-members to replace it (member remove, then member add, then its records; its data is not kept), or --move-members to move it with its data dir (member update)`,
+        command: `etcdctl member remove ${l.id} && etcdctl member add ${sameName.name} --peer-urls=${sameName.advertisePeerUrl}`,
+      });
+      continue;
+    }
+    if (sameName && sameName.state === 'existing' && opts.replaceMembers) {
       if (opts.answering?.has(l.id)) {
         matched.add(sameName);
         guards.push({
@@ -142,6 +158,11 @@ export function judgeMembership(manifest: Manifest, live: readonly LiveMember[],
     joins.push(m);
     guards.push({ code: 'join', effect: 'act', member: m.name, message: `${m.name} (${m.advertisePeerUrl}) is marked existing and the cluster lacks it: member add before its records are published; it must start with initial-cluster-state existing` });
   }
+  // Unstarted members and learners leave first: they hold no vote that quorum needs, so when
+  // the end state has quorum every state on the way there has it too (started members are
+  // removed last, one at a time, each step one started member and one member fewer).
+  const started = new Map(live.map((l) => [l.id, !!l.name && !l.isLearner]));
+  removes.sort((a, b) => Number(started.get(a.id)) - Number(started.get(b.id)));
   const quorum = quorumGuard(live, removes, joins.length);
   if (quorum) guards.push(quorum);
   const restart = movesGuard(live, moves, removes);

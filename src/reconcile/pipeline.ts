@@ -139,14 +139,14 @@ export async function reconcile(req: ReconcileRequest, deps: ReconcileDeps): Pro
       const members = await etcd.memberList();
       report.live = { endpoints, members, ...(etcd.clusterId ? { clusterId: etcd.clusterId } : {}) };
       const answering = await stillAnswering(replaceCandidates(manifest, members), deps, req);
-      const judged = judgeMembership(manifest, members, { moveMembers: req.moveMembers, removeMembers: req.removeMembers, answering });
+      const judged = judgeMembership(manifest, members, { moveMembers: req.moveMembers, removeMembers: req.removeMembers, replaceMembers: req.replaceMembers, answering });
       report.guards.push(...judged.guards);
       joins = judged.joins;
       membership = { joins, moves: judged.moves, removes: judged.removes };
       if (etcd.clusterId) nameJoinedCluster(report, manifest, etcd.clusterId, joins);
     } else if (req.mode !== 'drift') {
-      if (req.moveMembers || req.removeMembers) {
-        throw new SrvctlError('usage', `${req.moveMembers ? '--move-members' : '--remove-members'} needs the running cluster's client URLs: pass --etcd-endpoints or set etcd.endpoints; nothing was written`);
+      if (req.moveMembers || req.removeMembers || req.replaceMembers) {
+        throw new SrvctlError('usage', `${req.moveMembers ? '--move-members' : req.removeMembers ? '--remove-members' : '--replace-members'} needs the running cluster's client URLs: pass --etcd-endpoints or set etcd.endpoints; nothing was written`);
       }
       report.guards.push(...judgeWithoutEndpoints(manifest, plan));
     }

@@ -42,6 +42,8 @@ export interface ReconcileRequest {
   moveMembers?: boolean;
   /** sync: srvctl runs member remove for running members that left the manifest, never below quorum (else refused) */
   removeMembers?: boolean;
+  /** sync: srvctl replaces a member that does not answer with its namesake marked existing at a new peer URL (else refused) */
+  replaceMembers?: boolean;
   /** drift: compare the running cluster too, found through _etcd-client SRV when no endpoints are known */
   etcd?: boolean;
   /** plan/sync: one-shot take-over of exact foreign records (`--adopt`), or of a renamed owner's (`--adopt-from`) */
@@ -88,6 +90,7 @@ export type GuardCode =
   | 'remove' // --remove-members: member remove, then the records are deleted
   | 'replace' // a member marked existing under a running member's name at another peer URL, the old one not answering: remove, add, publish
   | 'replace-running' // the member a replacement would remove still answers
+  | 'replace-unasked' // a member marked existing under a running member's name at another peer URL, without --replace-members or --move-members
   | 'quorum' // the removals would leave the cluster without quorum
   | 'move-quorum' // the members moved at once are a majority: no quorum until they restart
   | 'existing-without-endpoints' // a member marked existing, and no endpoints to add it

@@ -84,12 +84,14 @@ export async function writeAll(steps: WriteStep[], provider: Provider, plan: Pla
     step.notes.push(...result.notes);
   } catch (e) {
     step.error = messageOf(e);
-    if (e instanceof PartialApplyError && undoable.length) {
+    if (e instanceof PartialApplyError && (undoable.length || removed.length)) {
       // Part of the records are published already (addresses first, then SRV): undoing a
       // member add or update now could leave DNS naming a member etcd no longer has. Kept,
       // both sides converge on the next sync, which finds the member and writes the rest.
-      const kept = undoable.map((u) => `kept: ${u.action} of ${u.member} (${u.memberId}): ${e.applied} of ${e.total} of the provider's updates already took effect; sync again to finish`);
-      throw new SrvctlError(e.code, `${e.message} (publishing the records failed part-way; the etcd changes of this run are kept, not undone)`, [...e.details, ...kept]);
+      const how = e.outcomeUnknown ? `the provider may have applied ${e.applied + 1} of ${e.total} update(s)` : `${e.applied} of ${e.total} of the provider's updates already took effect`;
+      const kept = undoable.map((u) => `kept: ${u.action} of ${u.member} (${u.memberId}): ${how}; sync again to finish`);
+      const gone = removed.map((r) => `done: member remove of ${r.member} (${r.memberId})`);
+      throw new SrvctlError(e.code, `${e.message} (publishing the records failed part-way; the etcd changes of this run are kept, not undone)`, [...e.details, ...gone, ...kept]);
     }
     await fail(e, 'publishing the records failed');
   }

@@ -227,7 +227,7 @@ verify: { wait: 20s, timeout: 1s }
     const old3 = boot.members.find((m) => m.name === 'node3')!;
     await this.bed.stopMember('node3');
     rmSync(join(this.bed.dir, 'member-node3'), { recursive: true, force: true });
-    const rep = await this.sync('replace node3', [N1, N2, N3R, N4]);
+    const rep = await this.sync('replace node3', [N1, N2, N3R, N4], ['--replace-members']);
     assert.deepEqual(rep.doc.writes.map((w: { action: string; memberId?: string }) => [w.action, w.action === 'member remove' ? w.memberId : '']), [['member remove', old3.id], ['member add', ''], ['dns apply', '']]);
     this.start(N3R, rep.envDir);
     await this.waitFor('the new node3 started', (ms) => ms.length === 4 && ms.every((m) => m.name) && ms.some((m) => m.name === 'node3' && m.peerURLs[0]!.includes('node3r')));

@@ -214,10 +214,29 @@ describe('move, remove and replace through the core (zone file, recording etcd, 
   describe('replace (same name, another host, state: existing)', () => {
     const replaceNode3 = () => manifestWith((t) => t.replace(/host: node3\.coreos\.example\.com\n    ipv4: 10\.0\.0\.3/, 'host: node3r.coreos.example.com\n    ipv4: 10.0.0.33\n    state: existing'));
 
+    it('without --replace-members: refused (a member stopped to move its data dir does not answer either), nothing written', async () => {
+      await replaceNode3();
+      const before = await readFile(zone, 'utf8');
+      const r = await run({});
+      assert.equal(r.outcome, 'refused');
+      const g = r.guards.find((x) => x.code === 'replace-unasked')!;
+      assert.equal(g.command, `etcdctl member remove 33 && etcdctl member add node3 --peer-urls=${peer('node3r')}`);
+      assert.match(g.message, /pass --replace-members .* or --move-members to move it with its data dir/);
+      assert.deepEqual(etcd.calls, []);
+      assert.equal(await readFile(zone, 'utf8'), before);
+    });
+
+    it('with --move-members instead: the member is moved (member update keeps its data), never removed', async () => {
+      await replaceNode3();
+      const r = await run({ moveMembers: true });
+      assert.equal(r.outcome, 'applied', JSON.stringify(r.error));
+      assert.deepEqual(etcd.calls, [`update 33 ${peer('node3r')}`]);
+    });
+
     it('the old member does not answer: member remove, member add, then the records', async () => {
       await replaceNode3();
       assert.deepEqual(replaceCandidates(requireManifest(file, await readFile(file, 'utf8')).manifest, etcd.members).map((m) => m.id), ['33']);
-      const r = await run({});
+      const r = await run({ replaceMembers: true });
       assert.equal(r.outcome, 'applied', JSON.stringify(r.error));
       assert.deepEqual(etcd.calls, ['remove 33', `add ${peer('node3r')}`]);
       assert.deepEqual(r.writes.map((w) => w.action), ['member remove', 'member add', 'dns apply']);
@@ -228,7 +247,7 @@ describe('move, remove and replace through the core (zone file, recording etcd, 
     it('the old member still answers: refused (stop it, or move it), nothing written', async () => {
       await replaceNode3();
       etcd.answering.add('http://node3:2379');
-      const r = await run({});
+      const r = await run({ replaceMembers: true });
       assert.equal(r.outcome, 'refused');
       assert.match(r.guards.find((g) => g.code === 'replace-running')!.message, /still answers on http:\/\/node3:2379/);
       assert.deepEqual(etcd.calls, []);
@@ -237,7 +256,7 @@ describe('move, remove and replace through the core (zone file, recording etcd, 
     it('the old member fails with a TLS error rather than a refused connection: something runs there, refused', async () => {
       await replaceNode3();
       etcd.probeError = 'https://node3:2379: certificate has expired';
-      const r = await run({});
+      const r = await run({ replaceMembers: true });
       assert.equal(r.outcome, 'refused');
       assert.deepEqual(r.guards.filter((g) => g.effect === 'refuse').map((g) => [g.code, g.memberId]), [['replace-running', '33']]);
       assert.deepEqual(etcd.calls, []);
@@ -247,7 +266,7 @@ describe('move, remove and replace through the core (zone file, recording etcd, 
       await replaceNode3();
       const before = await readFile(zone, 'utf8');
       etcd.failOn = /^add/;
-      const r = await run({});
+      const r = await run({ replaceMembers: true });
       assert.equal(r.outcome, 'failed');
       assert.deepEqual(etcd.calls, ['remove 33', `add ${peer('node3r')}`]);
       assert.match(r.error!.message, /member add of node3 failed; 1 member remove\(s\) stay done/);
@@ -265,6 +284,14 @@ describe('move, remove and replace through the core (zone file, recording etcd, 
       assert.deepEqual(r.writes, []);
     }
     assert.equal(await readFile(zone, 'utf8'), before);
+  });
+
+  it('judgeMembership: unstarted members leave before started ones, so no state on the way lacks quorum', () => {
+    const m = requireManifest(file, fixtureText().replace(/  - name: node3\n.*\n.*\n/, '')).manifest;
+    const live = [member('11', 'node1'), member('22', 'node2'), member('33', 'node3'), member('44', '', 'node4'), member('55', '', 'node5')];
+    const j = judgeMembership(m, live, { removeMembers: true });
+    assert.equal(j.guards.find((g) => g.code === 'quorum'), undefined, 'the end state (node1, node2) has quorum');
+    assert.deepEqual(j.removes.map((r) => r.id), ['44', '55', '33'], 'node3 (started) goes last: removed first, node1, node2 and two unstarted would be 2 of 4');
   });
 
   it('judgeMembership: learners do not vote; removing the last voting member is refused', () => {
