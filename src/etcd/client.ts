@@ -167,11 +167,29 @@ export class GatewayClient implements EtcdClient {
     }
   }
 
+  /**
+   * Like an add, a remove or an update whose answer is an error may have been applied (the
+   * endpoint asked was the member removed, and stopped before answering; the next endpoint
+   * then says "member not found"): the list is read again, and the change counts as done
+   * when the list shows it.
+   */
   async memberRemove(id: string): Promise<void> {
-    await this.patiently(() => this.firstAnswer(`etcd member remove ${id}`, (e) => this.post(e, 'v3/cluster/member/remove', { ID: decimalId(id) })));
+    try {
+      await this.patiently(() => this.firstAnswer(`etcd member remove ${id}`, (e) => this.post(e, 'v3/cluster/member/remove', { ID: decimalId(id) })));
+    } catch (e) {
+      const list = await this.memberList().catch(() => undefined);
+      if (list && !list.some((m) => m.id === id)) return;
+      throw e;
+    }
   }
 
   async memberUpdate(id: string, peerURLs: string[]): Promise<void> {
-    await this.patiently(() => this.firstAnswer(`etcd member update ${id}`, (e) => this.post(e, 'v3/cluster/member/update', { ID: decimalId(id), peerURLs })));
+    try {
+      await this.patiently(() => this.firstAnswer(`etcd member update ${id}`, (e) => this.post(e, 'v3/cluster/member/update', { ID: decimalId(id), peerURLs })));
+    } catch (e) {
+      const now = (await this.memberList().catch(() => [])).find((m) => m.id === id);
+      if (now && now.peerURLs.length === peerURLs.length && peerURLs.every((u) => now.peerURLs.includes(u))) return;
+      throw e;
+    }
   }
 }
