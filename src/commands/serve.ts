@@ -91,6 +91,8 @@ export async function serve(ctx: Context, file: string, flags: ServeFlags, signa
         },
         {
           timeoutMs: lockWaitMs,
+          // serve only reads: it never breaks a lock, whoever (and wherever) its holder is
+          breakStale: false,
           sleep,
           onWait: (pid) => ctx.err(`${path} is locked by process ${pid ?? '?'} (a zone write in progress): waiting for the lock, at most ${lockWaitMs / 1000} s\n`),
         },

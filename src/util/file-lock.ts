@@ -19,6 +19,13 @@ export interface LockOptions {
   sleep?: (ms: number) => Promise<void>;
   /** called once, when the lock is first found held by a live holder (so a caller can say it waits) */
   onWait?: (holderPid: number | undefined) => void;
+  /**
+   * false: never break a lock whose holder looks dead. A reader (serve) sets it: a holder
+   * in another PID namespace (sync on the host, serve in a container on a shared volume)
+   * looks dead from here, and breaking its lock would let a second writer in beside it.
+   * Such a lock is waited for like a live one, within the timeout.
+   */
+  breakStale?: boolean;
 }
 
 /** The lock stayed held by a live holder for longer than the caller would wait. */
@@ -115,7 +122,7 @@ export async function withFileLock<T>(realPath: string, fn: () => Promise<T>, op
     }
     if (created) break;
     const h = await holder(path);
-    if (h && stale(h)) {
+    if (h && stale(h) && opts.breakStale !== false) {
       await breakStale(path, h);
       continue;
     }

@@ -7,6 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseZone } from '../../src/dns/zonefile.js';
 import { SrvctlError } from '../../src/errors.js';
+import { LockBusyError, withFileLock } from '../../src/util/file-lock.js';
 import type { Manifest } from '../../src/manifest/types.js';
 import { desiredRecords } from '../../src/records/desired.js';
 import { recordKey } from '../../src/records/record.js';
@@ -185,5 +186,19 @@ describe('writes: the zone file lock', function () {
     assert.deepEqual(await missing(zone, a), []);
     await assert.rejects(readFile(`${zone}.srvctl.lock`), { code: 'ENOENT' }, 'the lock is released');
     assert.equal(resolve(zone), zone);
+  });
+
+  it('a reader that must not break locks (serve) waits out a dead-looking holder instead, and leaves its lock', async () => {
+    const zone = join(dir, 'example.com.zone');
+    await writeFile(zone, BASE_ZONE);
+    // a holder whose pid is not alive here: in another PID namespace it may well be running
+    await writeFile(`${zone}.srvctl.lock`, '4194305\n');
+    let ran = false;
+    await assert.rejects(
+      withFileLock(zone, async () => void (ran = true), { breakStale: false, timeoutMs: 50 }),
+      (e: Error) => e instanceof LockBusyError && /locked by process 4194305/.test(e.message),
+    );
+    assert.equal(ran, false);
+    assert.equal(await readFile(`${zone}.srvctl.lock`, 'utf8'), '4194305\n', 'the lock is left as it was');
   });
 });
