@@ -165,7 +165,7 @@ export function judgeMembership(manifest: Manifest, live: readonly LiveMember[],
   removes.sort((a, b) => Number(started.get(a.id)) - Number(started.get(b.id)));
   const quorum = quorumGuard(live, removes, joins.length);
   if (quorum) guards.push(quorum);
-  const restart = movesGuard(live, moves, removes);
+  const restart = movesGuard(live, moves, removes, joins.length);
   if (restart) guards.push(restart);
   return { guards, joins, moves, removes };
 }
@@ -175,20 +175,22 @@ export function judgeMembership(manifest: Manifest, live: readonly LiveMember[],
  * address: said beforehand when the others alone are no majority (the cluster stops
  * accepting writes until the moved members are back). A warning: it heals on restart.
  */
-function movesGuard(live: readonly LiveMember[], moves: readonly Move[], removes: readonly Removal[]): Guard | undefined {
+function movesGuard(live: readonly LiveMember[], moves: readonly Move[], removes: readonly Removal[], joining: number): Guard | undefined {
   if (moves.length === 0) return undefined;
   const gone = new Set(removes.map((r) => r.id));
-  const voting = live.filter((l) => !gone.has(l.id) && !l.isLearner);
+  const remaining = live.filter((l) => !gone.has(l.id) && !l.isLearner);
+  // members joining in the same run vote as soon as they are added, and run only once started
+  const voting = remaining.length + joining;
   const moving = new Set(moves.map((m) => m.id));
-  const reachable = voting.filter((l) => l.name && !moving.has(l.id)).length;
-  const needed = Math.floor(voting.length / 2) + 1;
+  const reachable = remaining.filter((l) => l.name && !moving.has(l.id)).length;
+  const needed = Math.floor(voting / 2) + 1;
   if (reachable >= needed) return undefined;
   const label = moves.map((m) => `${m.member} (${m.id})`).join(', ');
   return {
     code: 'move-quorum',
     effect: 'warn',
     member: label,
-    message: `moving ${label} leaves ${reachable} of ${voting.length} voting member(s) reachable until the moved ones restart at their new addresses (quorum ${needed}): the cluster accepts no writes meanwhile; move one member at a time to avoid it`,
+    message: `moving ${label}${joining ? ` while ${joining} member(s) join` : ''} leaves ${reachable} of ${voting} voting member(s) reachable until the moved ones restart at their new addresses${joining ? ' and the joining ones start' : ''} (quorum ${needed}): the cluster accepts no writes meanwhile; move one member at a time, apart from joins, to avoid it`,
   };
 }
 

@@ -294,6 +294,14 @@ describe('move, remove and replace through the core (zone file, recording etcd, 
     assert.deepEqual(j.removes.map((r) => r.id), ['44', '55', '33'], 'node3 (started) goes last: removed first, node1, node2 and two unstarted would be 2 of 4');
   });
 
+  it('judgeMembership: a move and a join in one run warn that 2 of 4 are reachable until both start', () => {
+    const m = requireManifest(file, fixtureText().replace('host: node3.coreos.example.com', 'host: node3b.coreos.example.com') + '  - { name: node4, host: node4.coreos.example.com, ipv4: 10.0.0.4, state: existing }\n').manifest;
+    const j = judgeMembership(m, three(), { moveMembers: true });
+    assert.deepEqual(j.moves.map((x) => x.id), ['33']);
+    assert.deepEqual(j.joins.map((x) => x.name), ['node4']);
+    assert.match(j.guards.find((g) => g.code === 'move-quorum')?.message ?? '', /while 1 member\(s\) join leaves 2 of 4 voting member\(s\) reachable .*quorum 3/);
+  });
+
   it('judgeMembership: learners do not vote; removing the last voting member is refused', () => {
     const m = requireManifest(file, fixtureText().replace(/  - name: node2\n.*\n.*\n  - name: node3\n.*\n.*\n/, '')).manifest;
     const j = judgeMembership(m, [member('11', 'node1', 'nodeX'), member('22', 'node2', 'node2', { isLearner: true })], { removeMembers: true });
