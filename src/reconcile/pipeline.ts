@@ -89,7 +89,7 @@ export async function reconcile(req: ReconcileRequest, deps: ReconcileDeps): Pro
     // What DNS serves after this plan: computed once, for stage 3 and stage 6.
     const after = applyToRecords(actual, plan);
     report.after = after;
-    const overLimit = req.mode === 'sync' || req.mode === 'plan' ? judgeLimits(plan, after, manifest, provider) : undefined;
+    const overLimit = req.mode === 'sync' || req.mode === 'plan' || req.mode === 'destroy' ? judgeLimits(plan, after, manifest, provider) : undefined;
     if (overLimit) return refuse(report, 'plan', overLimit);
     const touched = [...desired, ...plan.changes.filter((c) => !c.marker && c.before).map((c) => c.before!)];
     done('plan');
