@@ -1,5 +1,6 @@
 import { BlockList, isIP } from 'node:net';
 import type { EtcdVersion } from '../manifest/types.js';
+import type { SrvData } from '../records/record.js';
 import { hostAt, srvAt, type DnsView } from './dnsview.js';
 import { clusterId, hexId, memberId } from './ids.js';
 
@@ -84,10 +85,45 @@ function goAddressOrder(v4: readonly string[], v6: readonly string[]): string[] 
 }
 
 /**
+ * What one prediction of many shares with the others over the same DNS view: every member
+ * resolves every SRV target, and most of them compute the same cluster entries and cluster
+ * ID. Kept per view (a WeakMap: gone with the view), so N members cost N lookups of each
+ * target rather than N resolutions, and the N² entries they list are N distinct objects.
+ * A view is never changed once built (check/analyze.ts makes a new one per nameserver).
+ */
+interface ViewMemo {
+  resolved: Map<string, Resolved>;
+  entries: Map<string, { name: string; urls: string[]; id: string }>;
+  clusterIds: Map<string, string>;
+  targets: WeakMap<readonly SrvData[], { r: Resolved; urlHost: string }[]>;
+}
+const memos = new WeakMap<DnsView, ViewMemo>();
+
+function memoOf(view: DnsView): ViewMemo {
+  let m = memos.get(view);
+  if (!m) {
+    m = { resolved: new Map(), entries: new Map(), clusterIds: new Map(), targets: new WeakMap() };
+    memos.set(view, m);
+  }
+  return m;
+}
+
+/**
  * net.ResolveTCPAddr("tcp", ...) (discovery, preferV4): the first IPv4 address, else the
  * first address; the bootstrap check's resolver takes the first address in Go's order.
  */
 function resolveTcp(view: DnsView, hostport: string, preferV4: boolean): Resolved {
+  const memo = memoOf(view).resolved;
+  const key = `${preferV4 ? '4' : '*'}${hostport}`;
+  let r = memo.get(key);
+  if (!r) {
+    r = resolveTcpUncached(view, hostport, preferV4);
+    memo.set(key, r);
+  }
+  return r;
+}
+
+function resolveTcpUncached(view: DnsView, hostport: string, preferV4: boolean): Resolved {
   const { host, port } = splitHostPort(hostport);
   const bare = host.replace(/\.$/, '');
   if (isIP(bare)) return { addr: joinHostPort(bare, port) };
@@ -126,17 +162,13 @@ function updateNodeMap(
   if (!lookup.ok) return lookup.error === 'no such host' ? noSuchHost(name) : lookup.error;
   if (lookup.records.length === 0) return noSuchHost(name);
   let err: string | undefined;
-  for (const srv of lookup.records) {
-    const port = String(srv.port);
-    const target = `${srv.target}.`;
-    const r = resolveTcp(input.view, joinHostPort(target, port), true);
+  for (const { r, urlHost } of targetsOf(input.view, lookup.records)) {
     if (r.error) {
       err = r.error;
       continue;
     }
     const local = tcp2ap.get(r.addr!);
     const n = local !== undefined ? input.member.name : String(counter.n++);
-    const urlHost = joinHostPort(srv.target, port);
     if (local !== undefined && schemeOf(local) !== scheme) {
       err = `bootstrap at ${scheme}://${urlHost} from DNS for ${service} has scheme mismatch with expected peer ${local}`;
     } else {
@@ -146,6 +178,20 @@ function updateNodeMap(
   if (parts.length === 0) return err;
   if (err) swallowed.push(err);
   return undefined;
+}
+
+/** Each SRV record's target resolved (as discovery does) and written as a URL host, once per view and answer. */
+function targetsOf(view: DnsView, records: readonly SrvData[]): { r: Resolved; urlHost: string }[] {
+  const targetLists = memoOf(view).targets;
+  let list = targetLists.get(records);
+  if (!list) {
+    list = records.map((srv) => {
+      const port = String(srv.port);
+      return { r: resolveTcp(view, joinHostPort(`${srv.target}.`, port), true), urlHost: joinHostPort(srv.target, port) };
+    });
+    targetLists.set(records, list);
+  }
+  return list;
 }
 
 /** Resolves --initial-advertise-peer-urls; an error here is returned by etcd as it is. */
@@ -210,7 +256,9 @@ function dnsClusterNames(input: PredictInput, swallowed: string[]): { parts: str
  * server (BIND by default) pairs other entries on each query: seen on real 3.5.16 and 3.5.30.
  */
 function mergeOrderNote(input: PredictInput, ...lists: [string, string[]][]): string | undefined {
-  const temps = lists.map(([, parts]) => parts.filter((p) => !p.startsWith(`${input.member.name}=`)).length);
+  if (lists.some(([, parts]) => parts.length === 0)) return undefined; // no temporary names to merge: skip counting them
+  const own = `${input.member.name}=`;
+  const temps = lists.map(([, parts]) => parts.filter((p) => !p.startsWith(own)).length);
   if (temps.some((n) => n === 0) || temps.every((n) => n < 2)) return undefined;
   const rotates = lists.some(([name], i) => {
     const l = srvAt(input.view, name);
@@ -227,9 +275,11 @@ function urlsMap(parts: string[]): Map<string, string[]> {
   for (const p of parts) {
     const i = p.indexOf('=');
     const name = p.slice(0, i);
-    m.set(name, [...(m.get(name) ?? []), p.slice(i + 1)]);
+    const urls = m.get(name);
+    if (urls) urls.push(p.slice(i + 1));
+    else m.set(name, [p.slice(i + 1)]);
   }
-  for (const [k, v] of m) m.set(k, v.sort());
+  for (const v of m.values()) if (v.length > 1) v.sort();
   return m;
 }
 
@@ -311,8 +361,24 @@ export function predictMember(input: PredictInput): MemberPrediction {
   if (parts.length === 0) return { ...base, outcome: 'exits', error: error ?? `cannot find local etcd member "${input.member.name}" in SRV records` };
   const m = urlsMap(parts);
   const initialCluster = parts.join(',');
-  const cluster = [...m].map(([name, urls]) => ({ name, urls, id: hexId(memberId(urls, input.token)) }));
-  const shared = { ...base, initialCluster, cluster, clusterId: hexId(clusterId([...m.values()].map((u) => memberId(u, input.token)))) };
+  const memo = memoOf(input.view);
+  const cluster = [...m].map(([name, urls]) => {
+    const key = `${input.token}\n${name}\n${urls.join(' ')}`;
+    let entry = memo.entries.get(key);
+    if (!entry) {
+      entry = { name, urls, id: hexId(memberId(urls, input.token)) };
+      memo.entries.set(key, entry);
+    }
+    return entry;
+  });
+  // The cluster ID depends only on the URL groups, not on the (temporary) names.
+  const idKey = `${input.token}\n${cluster.map((e) => e.urls.join(' ')).join('\n')}`;
+  let cid = memo.clusterIds.get(idKey);
+  if (cid === undefined) {
+    cid = hexId(clusterId([...m.values()].map((u) => memberId(u, input.token))));
+    memo.clusterIds.set(idKey, cid);
+  }
+  const shared = { ...base, initialCluster, cluster, clusterId: cid };
   if (!m.has(input.member.name)) return { ...shared, outcome: 'exits', error: `cannot find local etcd member "${input.member.name}" in SRV records` };
   const orderDependent = [orderDependence(input, m), orderNote].filter(Boolean).join('; ') || undefined;
   if (input.member.state === 'new') {
