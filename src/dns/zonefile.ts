@@ -271,22 +271,34 @@ export function parseZone(text: string, origin: string, defaultTtl?: number): Pa
   return { origin: normalizeName(origin), entries, records };
 }
 
-/** Records by owner name, built once per parsed zone. */
-const indexes = new WeakMap<ParsedZone, Map<string, Rec[]>>();
+/** Positions in `records` by owner name, built once per parsed zone. */
+const indexes = new WeakMap<ParsedZone, Map<string, number[]>>();
 
-/** The records of a parsed zone at one owner name (empty when none), from an index built on first use. */
-export function recordsAt(zone: ParsedZone, name: string): readonly Rec[] {
+function indexOf(zone: ParsedZone): Map<string, number[]> {
   let index = indexes.get(zone);
   if (!index) {
     index = new Map();
-    for (const r of zone.records) {
-      const list = index.get(r.name);
-      if (list) list.push(r);
-      else index.set(r.name, [r]);
-    }
+    zone.records.forEach((r, i) => {
+      const list = index!.get(r.name);
+      if (list) list.push(i);
+      else index!.set(r.name, [i]);
+    });
     indexes.set(zone, index);
   }
-  return index.get(name) ?? [];
+  return index;
+}
+
+/** The records of a parsed zone at one owner name (empty when none), from an index built on first use. */
+export function recordsAt(zone: ParsedZone, name: string): Rec[] {
+  return (indexOf(zone).get(name) ?? []).map((i) => zone.records[i]!);
+}
+
+/** The records at any of `names`, in zone order (what a filter of `records` returns), from the index. */
+export function recordsAtNames(zone: ParsedZone, names: Iterable<string>): Rec[] {
+  const index = indexOf(zone);
+  const at: number[] = [];
+  for (const n of new Set(names)) for (const i of index.get(n) ?? []) at.push(i);
+  return at.sort((a, b) => a - b).map((i) => zone.records[i]!);
 }
 
 /** letters, digits, hyphen and underscore in labels of 1–63: a name whose canonical form is its lower case */
