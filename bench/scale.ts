@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI, fmtStats, interleaved, timeOnce, type Row } from './lib.js';
+import { CLI, fmtStats, interleaved, median, nodeWithMaxRss, type Row } from './lib.js';
 
 function manifest(members: number, zonePath: string): string {
   const list = Array.from({ length: members }, (_, i) => `  - { name: n${i}, host: n${i}.c.example.com, ipv4: 10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255} }`).join('\n');
@@ -18,13 +18,17 @@ function manifest(members: number, zonePath: string): string {
 export async function scaleBench(): Promise<Row[]> {
   const dir = await mkdtemp(join(tmpdir(), 'srvctl-bench-scale-'));
   try {
+    const rss = new Map<number, number[]>();
     const syncOf = (members: number) => {
       const zone = join(dir, `z${members}.zone`);
       const file = join(dir, `c${members}.yaml`);
       return async () => {
         await rm(zone, { force: true });
         await writeFile(file, manifest(members, zone));
-        return timeOnce(process.execPath, [CLI, 'sync', file, '--yes', '--no-verify', '--member', 'n0']);
+        const r = await nodeWithMaxRss([CLI, 'sync', file, '--yes', '--no-verify', '--member', 'n0']);
+        if (r.code !== 0) throw new Error(`sync of ${members} members exited ${r.code}`);
+        rss.set(members, [...(rss.get(members) ?? []), r.maxRssKiB / 1024]);
+        return r.ms;
       };
     };
     const rows: Row[] = [];
@@ -33,7 +37,7 @@ export async function scaleBench(): Promise<Row[]> {
       const m = await interleaved(members >= 2000 ? 3 : 5, syncOf(members), syncOf(3));
       const exponent = prev ? Math.log(m.subject.median / prev.ms) / Math.log(members / prev.members) : undefined;
       rows.push({
-        what: `srvctl sync of ${members} members from an empty zone file (--no-verify)${exponent === undefined ? '' : `; grows as N^${exponent.toFixed(2)} from ${prev!.members}`}`,
+        what: `srvctl sync of ${members} members from an empty zone file (--no-verify; peak ${median(rss.get(members) ?? [0]).toFixed(0)} MiB)${exponent === undefined ? '' : `; grows as N^${exponent.toFixed(2)} from ${prev!.members}`}`,
         value: fmtStats(m.subject),
         yardstick: 'the same sync of 3 members',
         yardstickValue: fmtStats(m.yardstick),
