@@ -93,16 +93,29 @@ function goAddressOrder(v4: readonly string[], v6: readonly string[]): string[] 
  */
 interface ViewMemo {
   resolved: Map<string, Resolved>;
-  entries: Map<string, { name: string; urls: string[]; id: string }>;
+  /** token → name → URLs → the cluster entry */
+  entries: Map<string, Map<string, Map<string, { name: string; urls: string[]; id: string }>>>;
   clusterIds: Map<string, string>;
-  targets: WeakMap<readonly SrvData[], { r: Resolved; urlHost: string }[]>;
+  targets: WeakMap<readonly SrvData[], Target[]>;
+  /** part text → [name, url], split at the first "=" as types.NewURLsMap does */
+  splits: Map<string, [string, string]>;
+  /** see mayRepeatUrls */
+  repeats?: boolean;
+}
+
+/** One SRV target as discovery resolves it, and the part texts it has been given under temporary names. */
+interface Target {
+  r: Resolved;
+  urlHost: string;
+  /** by temporary name × 2 + (https ? 1 : 0): the same text object for every member that numbers it so */
+  temp: Map<number, string>;
 }
 const memos = new WeakMap<DnsView, ViewMemo>();
 
 function memoOf(view: DnsView): ViewMemo {
   let m = memos.get(view);
   if (!m) {
-    m = { resolved: new Map(), entries: new Map(), clusterIds: new Map(), targets: new WeakMap() };
+    m = { resolved: new Map(), entries: new Map(), clusterIds: new Map(), targets: new WeakMap(), splits: new Map() };
     memos.set(view, m);
   }
   return m;
@@ -162,17 +175,26 @@ function updateNodeMap(
   if (!lookup.ok) return lookup.error === 'no such host' ? noSuchHost(name) : lookup.error;
   if (lookup.records.length === 0) return noSuchHost(name);
   let err: string | undefined;
-  for (const { r, urlHost } of targetsOf(input.view, lookup.records)) {
+  for (const target of targetsOf(input.view, lookup.records)) {
+    const { r, urlHost } = target;
     if (r.error) {
       err = r.error;
       continue;
     }
     const local = tcp2ap.get(r.addr!);
-    const n = local !== undefined ? input.member.name : String(counter.n++);
     if (local !== undefined && schemeOf(local) !== scheme) {
       err = `bootstrap at ${scheme}://${urlHost} from DNS for ${service} has scheme mismatch with expected peer ${local}`;
+    } else if (local !== undefined) {
+      parts.push(`${input.member.name}=${scheme}://${urlHost}`);
     } else {
-      parts.push(`${n}=${scheme}://${urlHost}`);
+      const n = counter.n++;
+      const key = n * 2 + (scheme === 'https' ? 1 : 0);
+      let text = target.temp.get(key);
+      if (text === undefined) {
+        text = `${n}=${scheme}://${urlHost}`;
+        target.temp.set(key, text);
+      }
+      parts.push(text);
     }
   }
   if (parts.length === 0) return err;
@@ -181,17 +203,34 @@ function updateNodeMap(
 }
 
 /** Each SRV record's target resolved (as discovery does) and written as a URL host, once per view and answer. */
-function targetsOf(view: DnsView, records: readonly SrvData[]): { r: Resolved; urlHost: string }[] {
+function targetsOf(view: DnsView, records: readonly SrvData[]): Target[] {
   const targetLists = memoOf(view).targets;
   let list = targetLists.get(records);
   if (!list) {
     list = records.map((srv) => {
       const port = String(srv.port);
-      return { r: resolveTcp(view, joinHostPort(`${srv.target}.`, port), true), urlHost: joinHostPort(srv.target, port) };
+      return { r: resolveTcp(view, joinHostPort(`${srv.target}.`, port), true), urlHost: joinHostPort(srv.target, port), temp: new Map() };
     });
     targetLists.set(records, list);
   }
   return list;
+}
+
+/**
+ * Whether any SRV answer in the view lists one target:port twice. A member's URLs come
+ * from one answer each (the ssl and plain lists differ in scheme), so without such an
+ * answer no member's initial cluster can repeat a URL and the check need not be made N times.
+ */
+function mayRepeatUrls(view: DnsView): boolean {
+  const memo = memoOf(view);
+  if (memo.repeats === undefined) {
+    memo.repeats = [...view.srv.values()].some((l) => {
+      if (!l.ok) return false;
+      const seen = new Set(l.records.map((r) => `${r.target.toLowerCase()}:${r.port}`));
+      return seen.size !== l.records.length;
+    });
+  }
+  return memo.repeats;
 }
 
 /** Resolves --initial-advertise-peer-urls; an error here is returned by etcd as it is. */
@@ -270,14 +309,19 @@ function mergeOrderNote(input: PredictInput, ...lists: [string, string[]][]): st
 }
 
 /** types.NewURLsMap: names in first-seen order, URLs sorted per name. */
-function urlsMap(parts: string[]): Map<string, string[]> {
+function urlsMap(parts: string[], splits: Map<string, [string, string]>): Map<string, string[]> {
   const m = new Map<string, string[]>();
   for (const p of parts) {
-    const i = p.indexOf('=');
-    const name = p.slice(0, i);
+    let split = splits.get(p);
+    if (!split) {
+      const i = p.indexOf('=');
+      split = [p.slice(0, i), p.slice(i + 1)];
+      splits.set(p, split);
+    }
+    const [name, url] = split;
     const urls = m.get(name);
-    if (urls) urls.push(p.slice(i + 1));
-    else m.set(name, [p.slice(i + 1)]);
+    if (urls) urls.push(url);
+    else m.set(name, [url]);
   }
   for (const v of m.values()) if (v.length > 1) v.sort();
   return m;
@@ -359,20 +403,25 @@ export function predictMember(input: PredictInput): MemberPrediction {
   const base = { member: input.member.name, swallowed };
   const { parts, error, orderNote } = dnsClusterNames(input, swallowed);
   if (parts.length === 0) return { ...base, outcome: 'exits', error: error ?? `cannot find local etcd member "${input.member.name}" in SRV records` };
-  const m = urlsMap(parts);
-  const initialCluster = parts.join(',');
   const memo = memoOf(input.view);
+  const m = urlsMap(parts, memo.splits);
+  const initialCluster = parts.join(',');
+  let byName = memo.entries.get(input.token);
+  if (!byName) memo.entries.set(input.token, (byName = new Map()));
+  const names = byName;
   const cluster = [...m].map(([name, urls]) => {
-    const key = `${input.token}\n${name}\n${urls.join(' ')}`;
-    let entry = memo.entries.get(key);
+    let byUrls = names.get(name);
+    if (!byUrls) names.set(name, (byUrls = new Map()));
+    const key = urls.length === 1 ? urls[0]! : urls.join(' ');
+    let entry = byUrls.get(key);
     if (!entry) {
       entry = { name, urls, id: hexId(memberId(urls, input.token)) };
-      memo.entries.set(key, entry);
+      byUrls.set(key, entry);
     }
     return entry;
   });
-  // The cluster ID depends only on the URL groups, not on the (temporary) names.
-  const idKey = `${input.token}\n${cluster.map((e) => e.urls.join(' ')).join('\n')}`;
+  // The cluster ID depends only on the member IDs (the URL groups and the token), not on the (temporary) names.
+  const idKey = cluster.map((e) => e.id).join(',');
   let cid = memo.clusterIds.get(idKey);
   if (cid === undefined) {
     cid = hexId(clusterId([...m.values()].map((u) => memberId(u, input.token))));
@@ -384,7 +433,7 @@ export function predictMember(input: PredictInput): MemberPrediction {
   if (input.member.state === 'new') {
     const match = advertiseMatches(input, m);
     if (match.error) return { ...shared, outcome: 'exits', error: match.error, orderDependent };
-    const all = [...m.values()].flat();
+    const all = mayRepeatUrls(input.view) ? [...m.values()].flat() : [];
     if (new Set(all).size !== all.length) return { ...shared, outcome: 'exits', error: `initial cluster ${urlsMapString(m)} has duplicate url`, orderDependent };
   }
   return { ...shared, outcome: 'starts', orderDependent };
