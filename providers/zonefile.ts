@@ -8,7 +8,7 @@ import { withFileLock, type LockOptions } from '../src/util/file-lock.js';
 import { Authority } from '../src/dns/authority.js';
 import { startServer, type RunningServer } from '../src/dns/server.js';
 import { editZone, skeletonZone, ZoneEditConflict } from '../src/dns/zoneedit.js';
-import { parseZone, recordsAtNames, ZoneParseError, type ParsedZone } from '../src/dns/zonefile.js';
+import { parseZoneRecords, recordsAtNames, ZoneParseError, type ZoneRecords } from '../src/dns/zonefile.js';
 import type { Manifest } from '../src/manifest/types.js';
 import type { Plan } from '../src/plan/plan.js';
 import { recordKey, type Rec } from '../src/records/record.js';
@@ -18,7 +18,7 @@ import type { ApplyResult, Nameserver, Provider, ProviderContext, PreflightResul
  * The last parse of each zone file, reused while the file's text is the same: drift over
  * many manifests that share one zone file parses it once, not once per cluster.
  */
-const parsed = new Map<string, { text: string; origin: string; zone: ParsedZone }>();
+const parsed = new Map<string, { text: string; origin: string; zone: ZoneRecords }>();
 
 /**
  * A snapshot scope: inside `withZoneFileSnapshot`, each zone file is read and parsed at
@@ -27,14 +27,14 @@ const parsed = new Map<string, { text: string; origin: string; zone: ParsedZone 
  * it checks against, and 1,000 manifests sharing one zone file cost one read, not 4,000.
  * Outside a snapshot (sync, apply under the lock) every read goes to the file.
  */
-const snapshot = new AsyncLocalStorage<Map<string, Promise<{ text: string; zone: ParsedZone } | null>>>();
+const snapshot = new AsyncLocalStorage<Map<string, Promise<{ text: string; zone: ZoneRecords } | null>>>();
 
 export function withZoneFileSnapshot<T>(fn: () => Promise<T>): Promise<T> {
   return snapshot.run(new Map(), fn);
 }
 
 /** Reads a zone file, or null when it does not exist yet. Errors name file:line:column. */
-export function loadZoneFile(path: string, origin: string): Promise<{ text: string; zone: ParsedZone } | null> {
+export function loadZoneFile(path: string, origin: string): Promise<{ text: string; zone: ZoneRecords } | null> {
   const store = snapshot.getStore();
   if (!store) return readZoneFile(path, origin);
   const key = `${origin}\n${path}`;
@@ -46,7 +46,7 @@ export function loadZoneFile(path: string, origin: string): Promise<{ text: stri
   return loaded;
 }
 
-async function readZoneFile(path: string, origin: string): Promise<{ text: string; zone: ParsedZone } | null> {
+async function readZoneFile(path: string, origin: string): Promise<{ text: string; zone: ZoneRecords } | null> {
   let text: string;
   try {
     text = await fs.readFile(path, 'utf8');
@@ -84,7 +84,7 @@ function stateAt(records: readonly Rec[], names: Iterable<string>): Map<string, 
  * pass over its records (a plan in a 1M-record file reads once: no index worth building);
  * a parse looked at again (drift's shared snapshot, apply's re-check) gets an index by name.
  */
-function recordsOfNames(zone: ParsedZone | undefined, names: Iterable<string>): Rec[] {
+function recordsOfNames(zone: ZoneRecords | undefined, names: Iterable<string>): Rec[] {
   if (!zone) return [];
   if (!looked.has(zone)) {
     looked.add(zone);
@@ -93,13 +93,13 @@ function recordsOfNames(zone: ParsedZone | undefined, names: Iterable<string>): 
   }
   return recordsAtNames(zone, names);
 }
-const looked = new WeakSet<ParsedZone>();
+const looked = new WeakSet<ZoneRecords>();
 
 class ChangedDuringWrite extends Error {}
 
-export function parseZoneText(path: string, text: string, origin: string): ParsedZone {
+export function parseZoneText(path: string, text: string, origin: string): ZoneRecords {
   try {
-    return parseZone(text, origin);
+    return parseZoneRecords(text, origin);
   } catch (e) {
     if (e instanceof ZoneParseError) throw new SrvctlError('manifest', `${path}:${e.line}:${e.column}: ${e.message}`);
     throw e;

@@ -30,10 +30,15 @@ export interface ZoneEntry {
   serialAt?: { line: number; col: number; text: string };
 }
 
-export interface ParsedZone {
+/** The records of a zone file: what a reader (plan, drift, the server) needs. */
+export interface ZoneRecords {
   origin: string;
-  entries: ZoneEntry[];
   records: Rec[];
+}
+
+/** The records and, for an editor, where each came from. */
+export interface ParsedZone extends ZoneRecords {
+  entries: ZoneEntry[];
 }
 
 export class ZoneParseError extends Error {
@@ -125,6 +130,16 @@ const typeOf = new Map<string, string>();
 
 /** Parses a master file. `origin` is the zone apex used until a $ORIGIN says otherwise. */
 export function parseZone(text: string, origin: string, defaultTtl?: number): ParsedZone {
+  return parse(text, origin, defaultTtl, true);
+}
+
+/** The same parse (same records, same errors) without the entries an editor needs: less memory for a reader. */
+export function parseZoneRecords(text: string, origin: string): ZoneRecords {
+  const { entries: _, ...zone } = parse(text, origin, undefined, false);
+  return zone;
+}
+
+function parse(text: string, origin: string, defaultTtl: number | undefined, withEntries: boolean): ParsedZone {
   let currentOrigin = normalizeName(origin);
   let simpleOrigin = isSimpleName(currentOrigin);
   let ttlDefault: number | undefined = defaultTtl;
@@ -200,7 +215,7 @@ export function parseZone(text: string, origin: string, defaultTtl?: number): Pa
     const serial = type === 'SOA' && n > rd + 2 ? { line: toks.line[rd + 2]!, col: toks.col[rd + 2]!, text: T[rd + 2]! } : undefined;
     const record: Rec = { name: owner, type, ttl, rdata };
     records.push(record);
-    entries.push(new Entry(record, firstLine, lastLine, !startsWithBlank, ttlInherited, toks.line[afterOwner]!, toks.col[afterOwner]!, serial));
+    if (withEntries) entries.push(new Entry(record, firstLine, lastLine, !startsWithBlank, ttlInherited, toks.line[afterOwner]!, toks.col[afterOwner]!, serial));
   };
 
   // A record's error waits until the whole text is tokenized: a tokenizing error (an
@@ -272,9 +287,9 @@ export function parseZone(text: string, origin: string, defaultTtl?: number): Pa
 }
 
 /** Positions in `records` by owner name, built once per parsed zone. */
-const indexes = new WeakMap<ParsedZone, Map<string, number[]>>();
+const indexes = new WeakMap<ZoneRecords, Map<string, number[]>>();
 
-function indexOf(zone: ParsedZone): Map<string, number[]> {
+function indexOf(zone: ZoneRecords): Map<string, number[]> {
   let index = indexes.get(zone);
   if (!index) {
     index = new Map();
@@ -289,12 +304,12 @@ function indexOf(zone: ParsedZone): Map<string, number[]> {
 }
 
 /** The records of a parsed zone at one owner name (empty when none), from an index built on first use. */
-export function recordsAt(zone: ParsedZone, name: string): Rec[] {
+export function recordsAt(zone: ZoneRecords, name: string): Rec[] {
   return (indexOf(zone).get(name) ?? []).map((i) => zone.records[i]!);
 }
 
 /** The records at any of `names`, in zone order (what a filter of `records` returns), from the index. */
-export function recordsAtNames(zone: ParsedZone, names: Iterable<string>): Rec[] {
+export function recordsAtNames(zone: ZoneRecords, names: Iterable<string>): Rec[] {
   const index = indexOf(zone);
   const at: number[] = [];
   for (const n of new Set(names)) for (const i of index.get(n) ?? []) at.push(i);
