@@ -101,6 +101,8 @@ const CLASSES = new Set(['IN', 'CH', 'HS', 'CS']);
 const TYPE_RE = /^([A-Z][A-Z0-9]*|TYPE\d+)$/;
 
 function isTtl(s: string): boolean {
+  const c = s.charCodeAt(0);
+  if (!(c >= 48 && c <= 57)) return false; // both forms start with a digit
   return /^\d+$/.test(s) || /^(\d+[smhdw])+$/i.test(s);
 }
 
@@ -190,7 +192,8 @@ function parse(text: string, origin: string, defaultTtl: number | undefined, wit
         i++;
       }
     }
-    if (i >= n || !TYPE_RE.test(T[i]!.toUpperCase())) {
+    // A spelling already in typeOf passed TYPE_RE before.
+    if (i >= n || (!typeOf.has(T[i]!) && !TYPE_RE.test(T[i]!.toUpperCase()))) {
       const at = i < n ? i : n - 1;
       throw new ZoneParseError(toks.line[at]!, toks.col[at]!, `expected a record type, found ${i < n ? `"${T[i]}"` : 'end of line'}`);
     }
