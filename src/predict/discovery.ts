@@ -101,6 +101,8 @@ interface ViewMemo {
   splits: Map<string, [string, string]>;
   /** see mayRepeatUrls */
   repeats?: boolean;
+  /** a temporary part text → where it stands in a master */
+  places: Map<string, { master: Master; rank: number }>;
 }
 
 /** One SRV target as discovery resolves it, and the part texts it has been given under temporary names. */
@@ -109,13 +111,102 @@ interface Target {
   urlHost: string;
   /** by temporary name × 2 + (https ? 1 : 0): the same text object for every member that numbers it so */
   temp: Map<number, string>;
+  /** its place among the answer's targets that resolve (-1: it does not) */
+  rank: number;
+  answer: Answer;
+}
+
+/** One SRV answer's resolving targets, and the --initial-cluster texts written from them. */
+interface Answer {
+  hosts: string[];
+  /** by scheme and name offset (temporary name − rank) */
+  masters: Map<string, Master>;
+}
+
+/**
+ * Every resolving target of an answer as `<rank + offset>=<scheme>://<host>`, joined with
+ * ",": a member's --initial-cluster is mostly runs of consecutive entries of one of these
+ * (its own entry breaks the run, and the names after it are one lower), so it is built as
+ * slices of this text joined to its own entries — a rope of a few pieces rather than a
+ * copy of N entries for each of N members. The text is exactly what the parts say.
+ */
+interface Master {
+  answer: Answer;
+  scheme: string;
+  offset: number;
+  text?: string;
+  start?: Int32Array;
+  end?: Int32Array;
+}
+
+/** At most this many masters per answer and scheme: past it, members join their parts as before. */
+const MAX_MASTERS = 8;
+
+function masterOf(answer: Answer, scheme: string, offset: number): Master | undefined {
+  const key = `${scheme} ${offset}`;
+  let m = answer.masters.get(key);
+  if (!m && answer.masters.size < 2 * MAX_MASTERS) {
+    m = { answer, scheme, offset };
+    answer.masters.set(key, m);
+  }
+  return m;
+}
+
+function masterText(m: Master): { text: string; start: Int32Array; end: Int32Array } {
+  if (m.text === undefined) {
+    const hosts = m.answer.hosts;
+    const start = new Int32Array(hosts.length);
+    const end = new Int32Array(hosts.length);
+    const texts: string[] = [];
+    let at = 0;
+    hosts.forEach((h, rank) => {
+      const t = `${rank + m.offset}=${m.scheme}://${h}`;
+      start[rank] = at;
+      end[rank] = at + t.length;
+      at += t.length + 1;
+      texts.push(t);
+    });
+    m.text = texts.join(',');
+    m.start = start;
+    m.end = end;
+  }
+  return { text: m.text, start: m.start!, end: m.end! };
+}
+
+/** parts.join(','), as slices of the masters where the parts run through one in order. */
+function initialClusterOf(parts: readonly string[], places: Map<string, { master: Master; rank: number }>): string {
+  let out = '';
+  let first = true;
+  const add = (piece: string) => {
+    out = first ? piece : `${out},${piece}`;
+    first = false;
+  };
+  let run: { master: Master; from: number; to: number } | undefined;
+  const flush = () => {
+    if (!run) return;
+    const { text, start, end } = masterText(run.master);
+    add(text.slice(start[run.from]!, end[run.to]!));
+    run = undefined;
+  };
+  for (const p of parts) {
+    const place = places.get(p);
+    if (place && run && place.master === run.master && place.rank === run.to + 1) {
+      run.to++;
+      continue;
+    }
+    flush();
+    if (place) run = { master: place.master, from: place.rank, to: place.rank };
+    else add(p);
+  }
+  flush();
+  return out;
 }
 const memos = new WeakMap<DnsView, ViewMemo>();
 
 function memoOf(view: DnsView): ViewMemo {
   let m = memos.get(view);
   if (!m) {
-    m = { resolved: new Map(), entries: new Map(), clusterIds: new Map(), targets: new WeakMap(), splits: new Map() };
+    m = { resolved: new Map(), entries: new Map(), clusterIds: new Map(), targets: new WeakMap(), splits: new Map(), places: new Map() };
     memos.set(view, m);
   }
   return m;
@@ -193,6 +284,8 @@ function updateNodeMap(
       if (text === undefined) {
         text = `${n}=${scheme}://${urlHost}`;
         target.temp.set(key, text);
+        const master = masterOf(target.answer, scheme, n - target.rank);
+        if (master) memoOf(input.view).places.set(text, { master, rank: target.rank });
       }
       parts.push(text);
     }
@@ -207,9 +300,13 @@ function targetsOf(view: DnsView, records: readonly SrvData[]): Target[] {
   const targetLists = memoOf(view).targets;
   let list = targetLists.get(records);
   if (!list) {
+    const answer: Answer = { hosts: [], masters: new Map() };
     list = records.map((srv) => {
       const port = String(srv.port);
-      return { r: resolveTcp(view, joinHostPort(`${srv.target}.`, port), true), urlHost: joinHostPort(srv.target, port), temp: new Map() };
+      const r = resolveTcp(view, joinHostPort(`${srv.target}.`, port), true);
+      const urlHost = joinHostPort(srv.target, port);
+      const rank = r.error ? -1 : answer.hosts.push(urlHost) - 1;
+      return { r, urlHost, temp: new Map(), rank, answer };
     });
     targetLists.set(records, list);
   }
@@ -405,7 +502,7 @@ export function predictMember(input: PredictInput): MemberPrediction {
   if (parts.length === 0) return { ...base, outcome: 'exits', error: error ?? `cannot find local etcd member "${input.member.name}" in SRV records` };
   const memo = memoOf(input.view);
   const m = urlsMap(parts, memo.splits);
-  const initialCluster = parts.join(',');
+  const initialCluster = initialClusterOf(parts, memo.places);
   let byName = memo.entries.get(input.token);
   if (!byName) memo.entries.set(input.token, (byName = new Map()));
   const names = byName;
