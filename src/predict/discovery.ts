@@ -101,6 +101,8 @@ interface ViewMemo {
   splits: Map<string, [string, string]>;
   /** see mayRepeatUrls */
   repeats?: boolean;
+  /** a temporary part text → its name as a number and as text, and its one URL */
+  temps: Map<string, { n: number; name: string; urls: string[]; token?: string; entry?: ClusterEntry }>;
   /** a temporary part text → where it stands in a master */
   places: Map<string, { master: Master; rank: number }>;
 }
@@ -206,7 +208,7 @@ const memos = new WeakMap<DnsView, ViewMemo>();
 function memoOf(view: DnsView): ViewMemo {
   let m = memos.get(view);
   if (!m) {
-    m = { resolved: new Map(), entries: new Map(), clusterIds: new Map(), targets: new WeakMap(), splits: new Map(), places: new Map() };
+    m = { resolved: new Map(), entries: new Map(), clusterIds: new Map(), targets: new WeakMap(), splits: new Map(), places: new Map(), temps: new Map() };
     memos.set(view, m);
   }
   return m;
@@ -284,6 +286,7 @@ function updateNodeMap(
       if (text === undefined) {
         text = `${n}=${scheme}://${urlHost}`;
         target.temp.set(key, text);
+        memoOf(input.view).temps.set(text, { n, name: String(n), urls: [`${scheme}://${urlHost}`] });
         const master = masterOf(target.answer, scheme, n - target.rank);
         if (master) memoOf(input.view).places.set(text, { master, rank: target.rank });
       }
@@ -436,7 +439,7 @@ function goQuote(list: string[]): string {
 }
 
 /** ServerConfig.advertiseMatchesCluster: advertise URLs and the member's entries, resolved again (first address). */
-function advertiseMatches(input: PredictInput, m: Map<string, string[]>): { error?: string; orderDependent?: string } {
+function advertiseMatches(input: PredictInput, m: Pick<Map<string, string[]>, 'get'>): { error?: string; orderDependent?: string } {
   const name = input.member.name;
   const urls = [...(m.get(name) ?? [])].sort();
   const apurls = [...input.member.advertisePeerUrls].sort();
@@ -475,7 +478,7 @@ function advertiseMatches(input: PredictInput, m: Map<string, string[]>): { erro
 }
 
 /** A host with several addresses is resolved twice, each time taking what comes first. */
-function orderDependence(input: PredictInput, m: Map<string, string[]>): string | undefined {
+function orderDependence(input: PredictInput, m: Pick<Map<string, string[]>, 'get'>): string | undefined {
   const hosts = new Set<string>();
   for (const u of [...(m.get(input.member.name) ?? []), ...input.member.advertisePeerUrls]) {
     const h = new URL(u).hostname.replace(/^\[|\]$/g, '');
@@ -495,18 +498,62 @@ function orderDependence(input: PredictInput, m: Map<string, string[]>): string 
   return `${detail}: discovery takes the first IPv4 address, the bootstrap check takes whatever address comes first; when the server rotates its answers, the member finds itself only if both pick the address it advertises`;
 }
 
+type ClusterEntry = { name: string; urls: string[]; id: string };
+
+/**
+ * types.NewURLsMap's grouping without a map, when it is plain: every part is a temporary
+ * name (in increasing order, so each its own group) or the member's own name (not a number
+ * and without "=", so it cannot meet a temporary name), the own group standing where its
+ * first part stands. Anything else (two lists each counting from 0, odd names) returns
+ * undefined and goes the general way.
+ */
+function fastGroups(parts: readonly string[], ownName: string, token: string, temps: ViewMemo['temps'], intern: (name: string, urls: string[]) => ClusterEntry): { cluster: ClusterEntry[]; own: string[] | undefined } | undefined {
+  if (/^\d+$/.test(ownName) || ownName.includes('=')) return undefined;
+  const prefix = `${ownName}=`;
+  const cluster: (ClusterEntry | null)[] = [];
+  const ownUrls: string[] = [];
+  let ownAt = -1;
+  let last = -1;
+  for (const p of parts) {
+    const t = temps.get(p);
+    if (t) {
+      if (t.n <= last) return undefined;
+      last = t.n;
+      // The entry depends on the token too: kept for the last token asked.
+      if (t.token !== token) {
+        t.entry = intern(t.name, t.urls);
+        t.token = token;
+      }
+      cluster.push(t.entry!);
+      continue;
+    }
+    if (!p.startsWith(prefix)) return undefined;
+    if (ownAt < 0) {
+      ownAt = cluster.length;
+      cluster.push(null);
+    }
+    ownUrls.push(p.slice(prefix.length));
+  }
+  if (ownAt >= 0) {
+    if (ownUrls.length > 1) ownUrls.sort();
+    cluster[ownAt] = intern(ownName, ownUrls);
+  }
+  return { cluster: cluster as ClusterEntry[], own: ownAt >= 0 ? ownUrls : undefined };
+}
+
 export function predictMember(input: PredictInput): MemberPrediction {
   const swallowed: string[] = [];
   const base = { member: input.member.name, swallowed };
   const { parts, error, orderNote } = dnsClusterNames(input, swallowed);
   if (parts.length === 0) return { ...base, outcome: 'exits', error: error ?? `cannot find local etcd member "${input.member.name}" in SRV records` };
   const memo = memoOf(input.view);
-  const m = urlsMap(parts, memo.splits);
+  let grouped: Map<string, string[]> | undefined;
+  const m = () => (grouped ??= urlsMap(parts, memo.splits));
   const initialCluster = initialClusterOf(parts, memo.places);
   let byName = memo.entries.get(input.token);
   if (!byName) memo.entries.set(input.token, (byName = new Map()));
   const names = byName;
-  const cluster = [...m].map(([name, urls]) => {
+  const intern = (name: string, urls: string[]) => {
     let byUrls = names.get(name);
     if (!byUrls) names.set(name, (byUrls = new Map()));
     const key = urls.length === 1 ? urls[0]! : urls.join(' ');
@@ -516,22 +563,25 @@ export function predictMember(input: PredictInput): MemberPrediction {
       byUrls.set(key, entry);
     }
     return entry;
-  });
+  };
+  const fast = fastGroups(parts, input.member.name, input.token, memo.temps, intern);
+  const cluster = fast ? fast.cluster : [...m()].map(([name, urls]) => intern(name, urls));
+  const own: Pick<Map<string, string[]>, 'get'> = fast ? { get: (k) => (k === input.member.name ? fast.own : m().get(k)) } : m();
   // The cluster ID depends only on the member IDs (the URL groups and the token), not on the (temporary) names.
   const idKey = cluster.map((e) => e.id).join(',');
   let cid = memo.clusterIds.get(idKey);
   if (cid === undefined) {
-    cid = hexId(clusterId([...m.values()].map((u) => memberId(u, input.token))));
+    cid = hexId(clusterId(cluster.map((e) => memberId(e.urls, input.token))));
     memo.clusterIds.set(idKey, cid);
   }
   const shared = { ...base, initialCluster, cluster, clusterId: cid };
-  if (!m.has(input.member.name)) return { ...shared, outcome: 'exits', error: `cannot find local etcd member "${input.member.name}" in SRV records` };
-  const orderDependent = [orderDependence(input, m), orderNote].filter(Boolean).join('; ') || undefined;
+  if (own.get(input.member.name) === undefined) return { ...shared, outcome: 'exits', error: `cannot find local etcd member "${input.member.name}" in SRV records` };
+  const orderDependent = [orderDependence(input, own), orderNote].filter(Boolean).join('; ') || undefined;
   if (input.member.state === 'new') {
-    const match = advertiseMatches(input, m);
+    const match = advertiseMatches(input, own);
     if (match.error) return { ...shared, outcome: 'exits', error: match.error, orderDependent };
-    const all = mayRepeatUrls(input.view) ? [...m.values()].flat() : [];
-    if (new Set(all).size !== all.length) return { ...shared, outcome: 'exits', error: `initial cluster ${urlsMapString(m)} has duplicate url`, orderDependent };
+    const all = mayRepeatUrls(input.view) ? [...m().values()].flat() : [];
+    if (new Set(all).size !== all.length) return { ...shared, outcome: 'exits', error: `initial cluster ${urlsMapString(m())} has duplicate url`, orderDependent };
   }
   return { ...shared, outcome: 'starts', orderDependent };
 }
