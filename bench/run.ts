@@ -4,7 +4,7 @@
  * BENCH_ONLY=startup,check,transport,... runs a subset.
  */
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { CLI, interleaved, pairRow, ROOT, RUNS, timeOnce, type Row } from './lib.js';
 import { scaleBench } from './scale.js';
@@ -95,6 +95,9 @@ const SUITES: Record<string, () => Promise<Row[]>> = {
 async function main() {
   const only = process.env.BENCH_ONLY?.split(',');
   const sections: string[] = [];
+  // The machine is shared: the load before and after says how much the absolute times mean.
+  const loadBefore = loadavg();
+  const started = Date.now();
   for (const [name, suite] of Object.entries(SUITES)) {
     if (only && !only.includes(name)) continue;
     process.stderr.write(`bench: ${name}…\n`);
@@ -112,6 +115,7 @@ async function main() {
     '',
     `Run ${new Date().toISOString()} on ${cpus().length}× ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; subject and yardstick interleaved (A B A B …), ${RUNS} pairs after a warm-up unless a row says otherwise; each cell is median (min–max, n), the ratio is taken per pair.`,
     'Each figure stands next to a yardstick measured in the same run; read the ratios, not the absolute times.',
+    `Load average (1, 5, 15 min) at the start ${loadBefore.map((l) => l.toFixed(2)).join(', ')}, at the end ${loadavg().map((l) => l.toFixed(2)).join(', ')}; the run took ${((Date.now() - started) / 60000).toFixed(1)} min.`,
     '',
     ...sections,
   ].join('\n');

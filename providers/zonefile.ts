@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { promises as fs } from 'node:fs';
 import { access, constants as fsConstants } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -7,7 +8,7 @@ import { withFileLock, type LockOptions } from '../src/util/file-lock.js';
 import { Authority } from '../src/dns/authority.js';
 import { startServer, type RunningServer } from '../src/dns/server.js';
 import { editZone, skeletonZone, ZoneEditConflict } from '../src/dns/zoneedit.js';
-import { parseZone, ZoneParseError, type ParsedZone } from '../src/dns/zonefile.js';
+import { parseZoneRecords, recordsAtNames, ZoneParseError, type ZoneRecords } from '../src/dns/zonefile.js';
 import type { Manifest } from '../src/manifest/types.js';
 import type { Plan } from '../src/plan/plan.js';
 import { recordKey, type Rec } from '../src/records/record.js';
@@ -17,10 +18,35 @@ import type { ApplyResult, Nameserver, Provider, ProviderContext, PreflightResul
  * The last parse of each zone file, reused while the file's text is the same: drift over
  * many manifests that share one zone file parses it once, not once per cluster.
  */
-const parsed = new Map<string, { text: string; origin: string; zone: ParsedZone }>();
+const parsed = new Map<string, { text: string; origin: string; zone: ZoneRecords }>();
+
+/**
+ * A snapshot scope: inside `withZoneFileSnapshot`, each zone file is read and parsed at
+ * most once, by whichever caller asks first, and every later reader gets that same parse.
+ * drift runs its checks in one: it writes nothing, so the file as first read is the file
+ * it checks against, and 1,000 manifests sharing one zone file cost one read, not 4,000.
+ * Outside a snapshot (sync, apply under the lock) every read goes to the file.
+ */
+const snapshot = new AsyncLocalStorage<Map<string, Promise<{ text: string; zone: ZoneRecords } | null>>>();
+
+export function withZoneFileSnapshot<T>(fn: () => Promise<T>): Promise<T> {
+  return snapshot.run(new Map(), fn);
+}
 
 /** Reads a zone file, or null when it does not exist yet. Errors name file:line:column. */
-export async function loadZoneFile(path: string, origin: string): Promise<{ text: string; zone: ParsedZone } | null> {
+export function loadZoneFile(path: string, origin: string): Promise<{ text: string; zone: ZoneRecords } | null> {
+  const store = snapshot.getStore();
+  if (!store) return readZoneFile(path, origin);
+  const key = `${origin}\n${path}`;
+  let loaded = store.get(key);
+  if (!loaded) {
+    loaded = readZoneFile(path, origin);
+    store.set(key, loaded);
+  }
+  return loaded;
+}
+
+async function readZoneFile(path: string, origin: string): Promise<{ text: string; zone: ZoneRecords } | null> {
   let text: string;
   try {
     text = await fs.readFile(path, 'utf8');
@@ -53,11 +79,27 @@ function stateAt(records: readonly Rec[], names: Iterable<string>): Map<string, 
   return new Map([...out].map(([n, list]) => [n, list.sort().join('\n')]));
 }
 
+/**
+ * The records of a parse at some names, in zone order. The first look at a parse is one
+ * pass over its records (a plan in a 1M-record file reads once: no index worth building);
+ * a parse looked at again (drift's shared snapshot, apply's re-check) gets an index by name.
+ */
+function recordsOfNames(zone: ZoneRecords | undefined, names: Iterable<string>): Rec[] {
+  if (!zone) return [];
+  if (!looked.has(zone)) {
+    looked.add(zone);
+    const wanted = new Set(names);
+    return zone.records.filter((r) => wanted.has(r.name));
+  }
+  return recordsAtNames(zone, names);
+}
+const looked = new WeakSet<ZoneRecords>();
+
 class ChangedDuringWrite extends Error {}
 
-export function parseZoneText(path: string, text: string, origin: string): ParsedZone {
+export function parseZoneText(path: string, text: string, origin: string): ZoneRecords {
   try {
-    return parseZone(text, origin);
+    return parseZoneRecords(text, origin);
   } catch (e) {
     if (e instanceof ZoneParseError) throw new SrvctlError('manifest', `${path}:${e.line}:${e.column}: ${e.message}`);
     throw e;
@@ -85,13 +127,13 @@ class ZoneFileProvider implements Provider {
   async read(names: readonly string[]): Promise<Rec[]> {
     const loaded = await loadZoneFile(this.path, this.origin);
     this.readText = loaded?.text ?? null;
-    for (const [n, st] of stateAt(loaded?.zone.records ?? [], names)) this.readState.set(n, st);
+    const found = recordsOfNames(loaded?.zone, names);
+    for (const [n, st] of stateAt(found, names)) this.readState.set(n, st);
     if (!loaded) {
       this.ctx.debug(`${this.path} does not exist yet: it will be created with an SOA and NS record`);
       return [];
     }
-    const wanted = new Set(names);
-    return loaded.zone.records.filter((r) => wanted.has(r.name));
+    return found;
   }
 
   /**
@@ -109,7 +151,7 @@ class ZoneFileProvider implements Provider {
     const current = loaded?.text ?? null;
     const notes: string[] = [];
     // Per name, not per file: a change elsewhere is no reason to refuse, and names read in a later round count too.
-    const now = stateAt(loaded?.zone.records ?? [], this.readState.keys());
+    const now = stateAt(recordsOfNames(loaded?.zone, this.readState.keys()), this.readState.keys());
     const changed = [...this.readState].filter(([n, st]) => now.get(n) !== st).map(([n]) => n);
     if (changed.length) {
       throw new SrvctlError('provider', `${this.path}: the records at the managed names changed since they were read for the plan (${changed.slice(0, 3).join(', ')}${changed.length > 3 ? ', …' : ''}); nothing was written. Run srvctl again.`);
@@ -138,7 +180,7 @@ class ZoneFileProvider implements Provider {
       throw new SrvctlError('io', `cannot write zone file ${this.path}: ${(e as Error).message}; the old file is unchanged`);
     }
     this.readText = text;
-    this.readState = stateAt(written.records, this.readState.keys());
+    this.readState = stateAt(recordsOfNames(written, this.readState.keys()), this.readState.keys());
     return { applied: plan.changes.length, notes: [...notes, `wrote ${this.path}`] };
   }
 

@@ -44,9 +44,11 @@ async function clusterNameOf(file: string): Promise<string | null> {
   }
 }
 
-async function checkCluster(ctx: Context, file: string, flags: DriftFlags): Promise<ClusterResult> {
+async function checkCluster(ctx: Context, file: string, flags: DriftFlags, text: string | undefined): Promise<ClusterResult> {
   const started = Date.now();
-  const deps = processDeps(ctx, async () => false);
+  const base = processDeps(ctx, async () => false);
+  // The manifest as collectManifests read it: one read of each file per run.
+  const deps = text === undefined ? base : { ...base, readText: async (f: string) => (f === file ? text : base.readText(f)) };
   let report: ReconcileReport;
   try {
     report = await reconcile({ mode: 'drift', file, etcd: flags.etcd, ...etcdFlags(flags) }, deps);
@@ -69,7 +71,10 @@ export async function drift(ctx: Context, paths: string[], flags: DriftFlags): P
   const concurrency = Number(flags.concurrency ?? 4);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 32) throw new SrvctlError('usage', `--concurrency "${flags.concurrency}" must be a whole number from 1 to 32`);
   etcdFlags(flags); // flag errors before any cluster is read
-  const results = await mapLimit(files, concurrency, (f) => checkCluster(ctx, f, flags));
+  const texts = new Map(entries.map((e) => [e.file, e.source]));
+  // One read and one parse of each zone file for the whole run, shared by every manifest naming it.
+  const { withZoneFileSnapshot } = await import('../../providers/zonefile.js');
+  const results = await withZoneFileSnapshot(() => mapLimit(files, concurrency, (f) => checkCluster(ctx, f, flags, texts.get(f))));
   // [hostile] the entries that could not be checked join the results, in the order they were found
   for (const e of entries) if (e.error) results.push({ file: e.file, cluster: e.cluster, ok: false, error: e.error, reason: e.reason, findings: [], durationMs: 0 });
   // Across manifests: two that claim one SRV name merge into one member set in every

@@ -38,6 +38,8 @@ export interface CollectedManifest {
   error?: string;
   reason?: FailureReason;
   warnings: Finding[];
+  /** the text read, for a valid manifest: the check uses it rather than reading the file again */
+  source?: string;
 }
 
 /** Manifests are small; anything larger is not one, and is not read into memory. */
@@ -96,7 +98,7 @@ async function load(file: string, explicit: boolean): Promise<CollectedManifest 
   const read = await readRegular(file);
   if (!('text' in read)) return read;
   const result = parseManifest(file, read.text);
-  if (result.manifest) return { file, manifest: result.manifest, cluster: result.manifest.cluster, warnings: result.findings };
+  if (result.manifest) return { file, manifest: result.manifest, cluster: result.manifest.cluster, warnings: result.findings, source: read.text };
   // A second parse only on the failure path: was it meant as a manifest, and for which cluster?
   const doc = parseDocument(read.text, { uniqueKeys: false });
   const errors = result.findings.filter((f) => f.severity === 'error').map((f) => printable(formatFinding(f)));

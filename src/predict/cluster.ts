@@ -39,8 +39,14 @@ export function clusterVerdict(intended: readonly IntendedMember[], predictions:
   const starting = predictions.filter((p) => p.outcome === 'starts');
   const exiting = predictions.filter((p) => p.outcome === 'exits').map((p) => ({ member: p.member, error: p.error! }));
   const byCluster = new Map<string, MemberPrediction[]>();
-  for (const p of starting) byCluster.set(p.clusterId!, [...(byCluster.get(p.clusterId!) ?? []), p]);
+  for (const p of starting) {
+    const list = byCluster.get(p.clusterId!);
+    if (list) list.push(p);
+    else byCluster.set(p.clusterId!, [p]);
+  }
 
+  const intendedAt = new Map<string, IntendedMember>();
+  for (const i of intended) if (!intendedAt.has(i.discoveryUrl)) intendedAt.set(i.discoveryUrl, i);
   const groups: FormedGroup[] = [...byCluster].map(([clusterId, members]) => {
     const cluster = members[0]!.cluster!;
     const own = new Map(members.map((p) => [p.cluster!.find((c) => c.name === p.member)!.urls.join(','), p.member]));
@@ -49,7 +55,7 @@ export function clusterVerdict(intended: readonly IntendedMember[], predictions:
     for (const entry of cluster) {
       const key = entry.urls.join(',');
       if (own.has(key)) continue;
-      const named = intended.find((i) => entry.urls.length === 1 && entry.urls[0] === i.discoveryUrl);
+      const named = entry.urls.length === 1 ? intendedAt.get(entry.urls[0]!) : undefined;
       if (named) absent.push(named.name);
       else phantoms.push(key);
     }

@@ -1,5 +1,6 @@
 import { BlockList, isIP } from 'node:net';
 import type { EtcdVersion } from '../manifest/types.js';
+import type { SrvData } from '../records/record.js';
 import { hostAt, srvAt, type DnsView } from './dnsview.js';
 import { clusterId, hexId, memberId } from './ids.js';
 
@@ -84,10 +85,151 @@ function goAddressOrder(v4: readonly string[], v6: readonly string[]): string[] 
 }
 
 /**
+ * What one prediction of many shares with the others over the same DNS view: every member
+ * resolves every SRV target, and most of them compute the same cluster entries and cluster
+ * ID. Kept per view (a WeakMap: gone with the view), so N members cost N lookups of each
+ * target rather than N resolutions, and the N² entries they list are N distinct objects.
+ * A view is never changed once built (check/analyze.ts makes a new one per nameserver).
+ */
+interface ViewMemo {
+  resolved: Map<string, Resolved>;
+  /** token → name → URLs → the cluster entry */
+  entries: Map<string, Map<string, Map<string, { name: string; urls: string[]; id: string }>>>;
+  clusterIds: Map<string, string>;
+  targets: WeakMap<readonly SrvData[], Target[]>;
+  /** part text → [name, url], split at the first "=" as types.NewURLsMap does */
+  splits: Map<string, [string, string]>;
+  /** see mayRepeatUrls */
+  repeats?: boolean;
+  /** a temporary part text → its name as a number and as text, and its one URL */
+  temps: Map<string, { n: number; name: string; urls: string[]; token?: string; entry?: ClusterEntry }>;
+  /** a temporary part text → where it stands in a master */
+  places: Map<string, { master: Master; rank: number }>;
+}
+
+/** One SRV target as discovery resolves it, and the part texts it has been given under temporary names. */
+interface Target {
+  r: Resolved;
+  urlHost: string;
+  /** by temporary name × 2 + (https ? 1 : 0): the same text object for every member that numbers it so */
+  temp: Map<number, string>;
+  /** its place among the answer's targets that resolve (-1: it does not) */
+  rank: number;
+  answer: Answer;
+}
+
+/** One SRV answer's resolving targets, and the --initial-cluster texts written from them. */
+interface Answer {
+  hosts: string[];
+  /** by scheme and name offset (temporary name − rank) */
+  masters: Map<string, Master>;
+}
+
+/**
+ * Every resolving target of an answer as `<rank + offset>=<scheme>://<host>`, joined with
+ * ",": a member's --initial-cluster is mostly runs of consecutive entries of one of these
+ * (its own entry breaks the run, and the names after it are one lower), so it is built as
+ * slices of this text joined to its own entries — a rope of a few pieces rather than a
+ * copy of N entries for each of N members. The text is exactly what the parts say.
+ */
+interface Master {
+  answer: Answer;
+  scheme: string;
+  offset: number;
+  text?: string;
+  start?: Int32Array;
+  end?: Int32Array;
+}
+
+/** At most this many masters per answer and scheme: past it, members join their parts as before. */
+const MAX_MASTERS = 8;
+
+function masterOf(answer: Answer, scheme: string, offset: number): Master | undefined {
+  const key = `${scheme} ${offset}`;
+  let m = answer.masters.get(key);
+  if (!m && answer.masters.size < 2 * MAX_MASTERS) {
+    m = { answer, scheme, offset };
+    answer.masters.set(key, m);
+  }
+  return m;
+}
+
+function masterText(m: Master): { text: string; start: Int32Array; end: Int32Array } {
+  if (m.text === undefined) {
+    const hosts = m.answer.hosts;
+    const start = new Int32Array(hosts.length);
+    const end = new Int32Array(hosts.length);
+    const texts: string[] = [];
+    let at = 0;
+    hosts.forEach((h, rank) => {
+      const t = `${rank + m.offset}=${m.scheme}://${h}`;
+      start[rank] = at;
+      end[rank] = at + t.length;
+      at += t.length + 1;
+      texts.push(t);
+    });
+    m.text = texts.join(',');
+    m.start = start;
+    m.end = end;
+  }
+  return { text: m.text, start: m.start!, end: m.end! };
+}
+
+/** parts.join(','), as slices of the masters where the parts run through one in order. */
+function initialClusterOf(parts: readonly string[], places: Map<string, { master: Master; rank: number }>): string {
+  let out = '';
+  let first = true;
+  const add = (piece: string) => {
+    out = first ? piece : `${out},${piece}`;
+    first = false;
+  };
+  let run: { master: Master; from: number; to: number } | undefined;
+  const flush = () => {
+    if (!run) return;
+    const { text, start, end } = masterText(run.master);
+    add(text.slice(start[run.from]!, end[run.to]!));
+    run = undefined;
+  };
+  for (const p of parts) {
+    const place = places.get(p);
+    if (place && run && place.master === run.master && place.rank === run.to + 1) {
+      run.to++;
+      continue;
+    }
+    flush();
+    if (place) run = { master: place.master, from: place.rank, to: place.rank };
+    else add(p);
+  }
+  flush();
+  return out;
+}
+const memos = new WeakMap<DnsView, ViewMemo>();
+
+function memoOf(view: DnsView): ViewMemo {
+  let m = memos.get(view);
+  if (!m) {
+    m = { resolved: new Map(), entries: new Map(), clusterIds: new Map(), targets: new WeakMap(), splits: new Map(), places: new Map(), temps: new Map() };
+    memos.set(view, m);
+  }
+  return m;
+}
+
+/**
  * net.ResolveTCPAddr("tcp", ...) (discovery, preferV4): the first IPv4 address, else the
  * first address; the bootstrap check's resolver takes the first address in Go's order.
  */
 function resolveTcp(view: DnsView, hostport: string, preferV4: boolean): Resolved {
+  const memo = memoOf(view).resolved;
+  const key = `${preferV4 ? '4' : '*'}${hostport}`;
+  let r = memo.get(key);
+  if (!r) {
+    r = resolveTcpUncached(view, hostport, preferV4);
+    memo.set(key, r);
+  }
+  return r;
+}
+
+function resolveTcpUncached(view: DnsView, hostport: string, preferV4: boolean): Resolved {
   const { host, port } = splitHostPort(hostport);
   const bare = host.replace(/\.$/, '');
   if (isIP(bare)) return { addr: joinHostPort(bare, port) };
@@ -126,26 +268,69 @@ function updateNodeMap(
   if (!lookup.ok) return lookup.error === 'no such host' ? noSuchHost(name) : lookup.error;
   if (lookup.records.length === 0) return noSuchHost(name);
   let err: string | undefined;
-  for (const srv of lookup.records) {
-    const port = String(srv.port);
-    const target = `${srv.target}.`;
-    const r = resolveTcp(input.view, joinHostPort(target, port), true);
+  for (const target of targetsOf(input.view, lookup.records)) {
+    const { r, urlHost } = target;
     if (r.error) {
       err = r.error;
       continue;
     }
     const local = tcp2ap.get(r.addr!);
-    const n = local !== undefined ? input.member.name : String(counter.n++);
-    const urlHost = joinHostPort(srv.target, port);
     if (local !== undefined && schemeOf(local) !== scheme) {
       err = `bootstrap at ${scheme}://${urlHost} from DNS for ${service} has scheme mismatch with expected peer ${local}`;
+    } else if (local !== undefined) {
+      parts.push(`${input.member.name}=${scheme}://${urlHost}`);
     } else {
-      parts.push(`${n}=${scheme}://${urlHost}`);
+      const n = counter.n++;
+      const key = n * 2 + (scheme === 'https' ? 1 : 0);
+      let text = target.temp.get(key);
+      if (text === undefined) {
+        text = `${n}=${scheme}://${urlHost}`;
+        target.temp.set(key, text);
+        memoOf(input.view).temps.set(text, { n, name: String(n), urls: [`${scheme}://${urlHost}`] });
+        const master = masterOf(target.answer, scheme, n - target.rank);
+        if (master) memoOf(input.view).places.set(text, { master, rank: target.rank });
+      }
+      parts.push(text);
     }
   }
   if (parts.length === 0) return err;
   if (err) swallowed.push(err);
   return undefined;
+}
+
+/** Each SRV record's target resolved (as discovery does) and written as a URL host, once per view and answer. */
+function targetsOf(view: DnsView, records: readonly SrvData[]): Target[] {
+  const targetLists = memoOf(view).targets;
+  let list = targetLists.get(records);
+  if (!list) {
+    const answer: Answer = { hosts: [], masters: new Map() };
+    list = records.map((srv) => {
+      const port = String(srv.port);
+      const r = resolveTcp(view, joinHostPort(`${srv.target}.`, port), true);
+      const urlHost = joinHostPort(srv.target, port);
+      const rank = r.error ? -1 : answer.hosts.push(urlHost) - 1;
+      return { r, urlHost, temp: new Map(), rank, answer };
+    });
+    targetLists.set(records, list);
+  }
+  return list;
+}
+
+/**
+ * Whether any SRV answer in the view lists one target:port twice. A member's URLs come
+ * from one answer each (the ssl and plain lists differ in scheme), so without such an
+ * answer no member's initial cluster can repeat a URL and the check need not be made N times.
+ */
+function mayRepeatUrls(view: DnsView): boolean {
+  const memo = memoOf(view);
+  if (memo.repeats === undefined) {
+    memo.repeats = [...view.srv.values()].some((l) => {
+      if (!l.ok) return false;
+      const seen = new Set(l.records.map((r) => `${r.target.toLowerCase()}:${r.port}`));
+      return seen.size !== l.records.length;
+    });
+  }
+  return memo.repeats;
 }
 
 /** Resolves --initial-advertise-peer-urls; an error here is returned by etcd as it is. */
@@ -210,7 +395,9 @@ function dnsClusterNames(input: PredictInput, swallowed: string[]): { parts: str
  * server (BIND by default) pairs other entries on each query: seen on real 3.5.16 and 3.5.30.
  */
 function mergeOrderNote(input: PredictInput, ...lists: [string, string[]][]): string | undefined {
-  const temps = lists.map(([, parts]) => parts.filter((p) => !p.startsWith(`${input.member.name}=`)).length);
+  if (lists.some(([, parts]) => parts.length === 0)) return undefined; // no temporary names to merge: skip counting them
+  const own = `${input.member.name}=`;
+  const temps = lists.map(([, parts]) => parts.filter((p) => !p.startsWith(own)).length);
   if (temps.some((n) => n === 0) || temps.every((n) => n < 2)) return undefined;
   const rotates = lists.some(([name], i) => {
     const l = srvAt(input.view, name);
@@ -222,14 +409,21 @@ function mergeOrderNote(input: PredictInput, ...lists: [string, string[]][]): st
 }
 
 /** types.NewURLsMap: names in first-seen order, URLs sorted per name. */
-function urlsMap(parts: string[]): Map<string, string[]> {
+function urlsMap(parts: string[], splits: Map<string, [string, string]>): Map<string, string[]> {
   const m = new Map<string, string[]>();
   for (const p of parts) {
-    const i = p.indexOf('=');
-    const name = p.slice(0, i);
-    m.set(name, [...(m.get(name) ?? []), p.slice(i + 1)]);
+    let split = splits.get(p);
+    if (!split) {
+      const i = p.indexOf('=');
+      split = [p.slice(0, i), p.slice(i + 1)];
+      splits.set(p, split);
+    }
+    const [name, url] = split;
+    const urls = m.get(name);
+    if (urls) urls.push(url);
+    else m.set(name, [url]);
   }
-  for (const [k, v] of m) m.set(k, v.sort());
+  for (const v of m.values()) if (v.length > 1) v.sort();
   return m;
 }
 
@@ -245,7 +439,7 @@ function goQuote(list: string[]): string {
 }
 
 /** ServerConfig.advertiseMatchesCluster: advertise URLs and the member's entries, resolved again (first address). */
-function advertiseMatches(input: PredictInput, m: Map<string, string[]>): { error?: string; orderDependent?: string } {
+function advertiseMatches(input: PredictInput, m: Pick<Map<string, string[]>, 'get'>): { error?: string; orderDependent?: string } {
   const name = input.member.name;
   const urls = [...(m.get(name) ?? [])].sort();
   const apurls = [...input.member.advertisePeerUrls].sort();
@@ -284,7 +478,7 @@ function advertiseMatches(input: PredictInput, m: Map<string, string[]>): { erro
 }
 
 /** A host with several addresses is resolved twice, each time taking what comes first. */
-function orderDependence(input: PredictInput, m: Map<string, string[]>): string | undefined {
+function orderDependence(input: PredictInput, m: Pick<Map<string, string[]>, 'get'>): string | undefined {
   const hosts = new Set<string>();
   for (const u of [...(m.get(input.member.name) ?? []), ...input.member.advertisePeerUrls]) {
     const h = new URL(u).hostname.replace(/^\[|\]$/g, '');
@@ -304,22 +498,90 @@ function orderDependence(input: PredictInput, m: Map<string, string[]>): string 
   return `${detail}: discovery takes the first IPv4 address, the bootstrap check takes whatever address comes first; when the server rotates its answers, the member finds itself only if both pick the address it advertises`;
 }
 
+type ClusterEntry = { name: string; urls: string[]; id: string };
+
+/**
+ * types.NewURLsMap's grouping without a map, when it is plain: every part is a temporary
+ * name (in increasing order, so each its own group) or the member's own name (not a number
+ * and without "=", so it cannot meet a temporary name), the own group standing where its
+ * first part stands. Anything else (two lists each counting from 0, odd names) returns
+ * undefined and goes the general way.
+ */
+function fastGroups(parts: readonly string[], ownName: string, token: string, temps: ViewMemo['temps'], intern: (name: string, urls: string[]) => ClusterEntry): { cluster: ClusterEntry[]; own: string[] | undefined } | undefined {
+  if (/^\d+$/.test(ownName) || ownName.includes('=')) return undefined;
+  const prefix = `${ownName}=`;
+  const cluster: (ClusterEntry | null)[] = [];
+  const ownUrls: string[] = [];
+  let ownAt = -1;
+  let last = -1;
+  for (const p of parts) {
+    const t = temps.get(p);
+    if (t) {
+      if (t.n <= last) return undefined;
+      last = t.n;
+      // The entry depends on the token too: kept for the last token asked.
+      if (t.token !== token) {
+        t.entry = intern(t.name, t.urls);
+        t.token = token;
+      }
+      cluster.push(t.entry!);
+      continue;
+    }
+    if (!p.startsWith(prefix)) return undefined;
+    if (ownAt < 0) {
+      ownAt = cluster.length;
+      cluster.push(null);
+    }
+    ownUrls.push(p.slice(prefix.length));
+  }
+  if (ownAt >= 0) {
+    if (ownUrls.length > 1) ownUrls.sort();
+    cluster[ownAt] = intern(ownName, ownUrls);
+  }
+  return { cluster: cluster as ClusterEntry[], own: ownAt >= 0 ? ownUrls : undefined };
+}
+
 export function predictMember(input: PredictInput): MemberPrediction {
   const swallowed: string[] = [];
   const base = { member: input.member.name, swallowed };
   const { parts, error, orderNote } = dnsClusterNames(input, swallowed);
   if (parts.length === 0) return { ...base, outcome: 'exits', error: error ?? `cannot find local etcd member "${input.member.name}" in SRV records` };
-  const m = urlsMap(parts);
-  const initialCluster = parts.join(',');
-  const cluster = [...m].map(([name, urls]) => ({ name, urls, id: hexId(memberId(urls, input.token)) }));
-  const shared = { ...base, initialCluster, cluster, clusterId: hexId(clusterId([...m.values()].map((u) => memberId(u, input.token)))) };
-  if (!m.has(input.member.name)) return { ...shared, outcome: 'exits', error: `cannot find local etcd member "${input.member.name}" in SRV records` };
-  const orderDependent = [orderDependence(input, m), orderNote].filter(Boolean).join('; ') || undefined;
+  const memo = memoOf(input.view);
+  let grouped: Map<string, string[]> | undefined;
+  const m = () => (grouped ??= urlsMap(parts, memo.splits));
+  const initialCluster = initialClusterOf(parts, memo.places);
+  let byName = memo.entries.get(input.token);
+  if (!byName) memo.entries.set(input.token, (byName = new Map()));
+  const names = byName;
+  const intern = (name: string, urls: string[]) => {
+    let byUrls = names.get(name);
+    if (!byUrls) names.set(name, (byUrls = new Map()));
+    const key = urls.length === 1 ? urls[0]! : urls.join(' ');
+    let entry = byUrls.get(key);
+    if (!entry) {
+      entry = { name, urls, id: hexId(memberId(urls, input.token)) };
+      byUrls.set(key, entry);
+    }
+    return entry;
+  };
+  const fast = fastGroups(parts, input.member.name, input.token, memo.temps, intern);
+  const cluster = fast ? fast.cluster : [...m()].map(([name, urls]) => intern(name, urls));
+  const own: Pick<Map<string, string[]>, 'get'> = fast ? { get: (k) => (k === input.member.name ? fast.own : m().get(k)) } : m();
+  // The cluster ID depends only on the member IDs (the URL groups and the token), not on the (temporary) names.
+  const idKey = cluster.map((e) => e.id).join(',');
+  let cid = memo.clusterIds.get(idKey);
+  if (cid === undefined) {
+    cid = hexId(clusterId(cluster.map((e) => memberId(e.urls, input.token))));
+    memo.clusterIds.set(idKey, cid);
+  }
+  const shared = { ...base, initialCluster, cluster, clusterId: cid };
+  if (own.get(input.member.name) === undefined) return { ...shared, outcome: 'exits', error: `cannot find local etcd member "${input.member.name}" in SRV records` };
+  const orderDependent = [orderDependence(input, own), orderNote].filter(Boolean).join('; ') || undefined;
   if (input.member.state === 'new') {
-    const match = advertiseMatches(input, m);
+    const match = advertiseMatches(input, own);
     if (match.error) return { ...shared, outcome: 'exits', error: match.error, orderDependent };
-    const all = [...m.values()].flat();
-    if (new Set(all).size !== all.length) return { ...shared, outcome: 'exits', error: `initial cluster ${urlsMapString(m)} has duplicate url`, orderDependent };
+    const all = mayRepeatUrls(input.view) ? [...m().values()].flat() : [];
+    if (new Set(all).size !== all.length) return { ...shared, outcome: 'exits', error: `initial cluster ${urlsMapString(m())} has duplicate url`, orderDependent };
   }
   return { ...shared, outcome: 'starts', orderDependent };
 }

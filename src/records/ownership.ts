@@ -94,27 +94,32 @@ export function coOwnable(r: Rec, otherOwner: string | undefined, owner: string)
   return otherOwner !== undefined && otherOwner !== owner && SHAREABLE.has(r.type);
 }
 
-/** Splits the records at some names into those `owner` owns and the rest. */
+/**
+ * Splits the records at some names into those `owner` owns and the rest. Markers are
+ * indexed by name, type and digest, so each record finds its claims in one lookup rather
+ * than a scan of every marker at its name (a 5,000-member SRV name holds 5,000 markers).
+ */
 export function classifyOwnership(records: readonly Rec[], owner: string): Ownership {
-  const markersAt = new Map<string, Marker[]>();
-  for (const r of records) {
-    const m = parseMarker(r);
-    if (!m) continue;
-    const list = markersAt.get(r.name) ?? [];
-    list.push(m);
-    markersAt.set(r.name, list);
-  }
+  const parsed = records.map((r) => (r.type === 'TXT' ? parseMarker(r) : null));
+  const claimsOf = new Map<string, Marker[]>();
+  records.forEach((r, i) => {
+    const m = parsed[i];
+    if (!m) return;
+    const key = `${r.name}\t${m.type}\t${m.digest}`;
+    const list = claimsOf.get(key);
+    if (list) list.push(m);
+    else claimsOf.set(key, [m]);
+  });
   const owned: Rec[] = [];
   const otherOwners = new Map<Rec, string>();
   const shared = new Set<Rec>();
-  for (const r of records) {
-    const marker = parseMarker(r);
+  records.forEach((r, i) => {
+    const marker = parsed[i];
     if (marker) {
       if (marker.owner === owner) owned.push(r);
-      continue;
+      return;
     }
-    const digest = recordDigest(r);
-    const claims = (markersAt.get(r.name) ?? []).filter((m) => m.type === r.type && m.digest === digest);
+    const claims = claimsOf.get(`${r.name}\t${r.type}\t${recordDigest(r)}`) ?? [];
     const mine = claims.some((m) => m.owner === owner);
     const other = claims.find((m) => m.owner !== owner)?.owner;
     if (mine && coOwnable(r, other, owner)) {
@@ -123,6 +128,6 @@ export function classifyOwnership(records: readonly Rec[], owner: string): Owner
       shared.add(r);
     } else if (mine) owned.push(r);
     else if (other) otherOwners.set(r, other);
-  }
+  });
   return { owned, otherOwners, shared };
 }
