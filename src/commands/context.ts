@@ -1,6 +1,5 @@
 import { getServers } from 'node:dns';
 import { Chalk } from 'chalk';
-import { lookupVia } from '../dns/host-lookup.js';
 import { parseHostPort } from '../manifest/hostport.js';
 import type { Paint } from '../plan/format.js';
 import type { ProviderContext } from '../../providers/provider.js';
@@ -75,10 +74,11 @@ export function processContext(opts: GlobalOptions): Context {
       },
       now: () => new Date(),
       // NS hosts outside a provider's zone: asked of resolv.conf's nameservers through srvctl's own DNS client.
-      lookupHost: lookupVia(
-        getServers().flatMap((s) => parseHostPort(s, 53) ?? []),
-        { timeoutMs: 2000, retries: 1 },
-      ),
+      // Loaded on first use: the DNS client is no part of validate's or render's start-up.
+      lookupHost: async (host) => {
+        const { lookupVia } = await import('../dns/host-lookup.js');
+        return lookupVia(getServers().flatMap((s) => parseHostPort(s, 53) ?? []), { timeoutMs: 2000, retries: 1 })(host);
+      },
     }),
     confirm: async (question) => {
       const { createInterface } = await import('node:readline/promises');
