@@ -66,7 +66,12 @@ export async function drift(ctx: Context, paths: string[], flags: DriftFlags): P
   // [hostile] src/drift/collect.ts finds the manifests; unreadable, broken, non-regular, dangling, looping and duplicate entries come back failed, never opened twice
   const entries = await collectManifests(paths);
   const files = entries.filter((e) => !e.error).map((e) => e.file);
-  if (entries.length === 0) throw new SrvctlError('usage', `no cluster manifests found in ${paths.join(', ')}`);
+  if (entries.length === 0) {
+    // A scheduled run over an empty (or unmounted) folder still says so to its monitoring:
+    // the metrics file gets srvctl_drift_manifests 0 and a fresh run timestamp.
+    if (flags.promFile) await writeAtomic(flags.promFile, metricsText([])).catch(() => undefined);
+    throw new SrvctlError('usage', `no cluster manifests found in ${paths.join(', ')}${flags.promFile ? ` (${flags.promFile} says srvctl_drift_manifests 0)` : ''}`);
+  }
   if (flags.etcdEndpoints && files.length > 1) throw new SrvctlError('usage', '--etcd-endpoints names one cluster: give one manifest, or use --etcd to find each cluster through its _etcd-client SRV records');
   const concurrency = Number(flags.concurrency ?? 4);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 32) throw new SrvctlError('usage', `--concurrency "${flags.concurrency}" must be a whole number from 1 to 32`);

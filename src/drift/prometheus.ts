@@ -81,6 +81,7 @@ export function metricsText(all: readonly ClusterMetrics[], nowSeconds = Math.fl
     'gauge',
     [...errors].map(([file, reason]) => `srvctl_drift_manifest_error{file="${label(file)}",reason="${label(reason)}"} 1`),
   );
+  family('srvctl_drift_manifests', 'How many manifest files the run found, checked or not (0: nothing was checked; alert on it).', 'gauge', [`srvctl_drift_manifests ${all.length}`]);
   family('srvctl_drift_last_run_timestamp_seconds', 'Unix time of the drift run that wrote this file.', 'gauge', [`srvctl_drift_last_run_timestamp_seconds ${nowSeconds}`]);
   return `${lines.join('\n')}\n`;
 }

@@ -4,6 +4,7 @@ import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from '
 import { join } from 'node:path';
 import { collectManifests, type CollectedManifest } from '../../src/drift/collect.js';
 import { metricsText } from '../../src/drift/prometheus.js';
+import { cliInProcess } from '../commands/inprocess.js';
 import { FIXTURES, run, scratch, CLI } from '../support/run.js';
 
 /**
@@ -84,6 +85,24 @@ describe('hostile directories: drift reports every entry it cannot check', funct
       const series = text.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.slice(0, l.lastIndexOf(' ')));
       assert.equal(new Set(series).size, series.length, 'no duplicate series (node_exporter rejects the file)');
       assert.ok(!hasControl(text.replace(/\n/g, '')), 'no control characters in the metrics');
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('an empty folder: exit 64 naming it, and the prom file still written with srvctl_drift_manifests 0', async () => {
+    const { dir, cleanup } = await scratch();
+    try {
+      const empty = join(dir, 'clusters');
+      mkdirSync(empty);
+      const prom = join(dir, 'drift.prom');
+      const r = await cliInProcess(['drift', empty, '--prom-file', prom, '--json']);
+      assert.equal(r.code, 64);
+      assert.equal(JSON.parse(r.stdout).error.code, 'usage');
+      assert.match(r.stderr, /no cluster manifests found in .*clusters \(.*drift\.prom says srvctl_drift_manifests 0\)/);
+      const text = readFileSync(prom, 'utf8');
+      assert.match(text, /^srvctl_drift_manifests 0$/m);
+      assert.match(text, /^srvctl_drift_last_run_timestamp_seconds \d+$/m);
     } finally {
       await cleanup();
     }
