@@ -1,4 +1,3 @@
-import { getServers } from 'node:dns';
 import { Chalk } from 'chalk';
 import { parseHostPort } from '../manifest/hostport.js';
 import type { Paint } from '../plan/format.js';
@@ -76,7 +75,7 @@ export function processContext(opts: GlobalOptions): Context {
       // NS hosts outside a provider's zone: asked of resolv.conf's nameservers through srvctl's own DNS client.
       // Loaded on first use: the DNS client is no part of validate's or render's start-up.
       lookupHost: async (host) => {
-        const { lookupVia } = await import('../dns/host-lookup.js');
+        const [{ lookupVia }, { getServers }] = await Promise.all([import('../dns/host-lookup.js'), import('node:dns')]);
         return lookupVia(getServers().flatMap((s) => parseHostPort(s, 53) ?? []), { timeoutMs: 2000, retries: 1 })(host);
       },
     }),
