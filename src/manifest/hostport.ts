@@ -1,15 +1,15 @@
-import { isIP } from 'node:net';
 import type { HostPort } from './types.js';
+import { ipVersion } from '../util/ip.js';
 
 /** Parses "host", "host:port", "v4:port", "[v6]:port" or a bare IPv6 address. */
 export function parseHostPort(text: string, defaultPort: number): HostPort | null {
   const s = text.trim();
   const bracket = /^\[([^\]]+)\](?::(\d+))?$/.exec(s);
   if (bracket) {
-    if (isIP(bracket[1]!) !== 6) return null;
+    if (ipVersion(bracket[1]!) !== 6) return null;
     return finish(bracket[1]!, bracket[2], defaultPort);
   }
-  if (isIP(s) === 6) return { host: s, port: defaultPort };
+  if (ipVersion(s) === 6) return { host: s, port: defaultPort };
   const colon = s.lastIndexOf(':');
   if (colon >= 0) return finish(s.slice(0, colon), s.slice(colon + 1), defaultPort);
   return s ? { host: s, port: defaultPort } : null;
@@ -25,5 +25,5 @@ function finish(host: string, port: string | undefined, defaultPort: number): Ho
 }
 
 export function formatHostPort(hp: HostPort): string {
-  return isIP(hp.host) === 6 ? `[${hp.host}]:${hp.port}` : `${hp.host}:${hp.port}`;
+  return ipVersion(hp.host) === 6 ? `[${hp.host}]:${hp.port}` : `${hp.host}:${hp.port}`;
 }

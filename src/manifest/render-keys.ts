@@ -1,6 +1,6 @@
-import { isIP } from 'node:net';
 import type { Path, SourceMap } from './positions.js';
 import type { BootstrapMode, Finding, Manifest, Member, RenderKeys } from './types.js';
+import { ipVersion } from '../util/ip.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Raw = any;
@@ -153,7 +153,7 @@ function listenUrlProblem(text: string, scheme: string): string | null {
   if (url.protocol !== `${scheme}:`) return `scheme ${url.protocol.slice(0, -1)} does not match etcd.tls (${scheme})`;
   const host = url.hostname.replace(/^\[|\]$/g, '');
   // etcd's checkBindURLs (embed/config.go): an IP or "localhost", else "expected IP in URL for binding"
-  if (!isIP(host) && host !== 'localhost') return 'etcd binds only to an IP address (0.0.0.0, [::] or one of the host\'s) or localhost';
+  if (!ipVersion(host) && host !== 'localhost') return 'etcd binds only to an IP address (0.0.0.0, [::] or one of the host\'s) or localhost';
   if (!url.port) return 'no port';
   if (url.pathname !== '/' || url.search || url.hash || url.username || url.password || /[/?#]$/.test(text)) return 'a listen URL is scheme://ip:port and nothing else';
   return null;

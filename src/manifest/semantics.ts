@@ -1,4 +1,4 @@
-import { isIP, isIPv4, isIPv6 } from 'node:net';
+import { isIPv4, isIPv6 } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { hostnameProblem, isSubdomain, normalizeName } from '../records/name.js';
 import { canonicalIPv6 } from '../records/record.js';
@@ -7,6 +7,7 @@ import { durationMs } from './duration.js';
 import { parseHostPort } from './hostport.js';
 import type { SourceMap, Path } from './positions.js';
 import type { EtcdVersion, Finding, HostPort, Manifest, Member } from './types.js';
+import { ipVersion } from '../util/ip.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Raw = any;
@@ -112,7 +113,7 @@ export function interpret(file: string, raw: Raw, src: SourceMap): { manifest: M
   const nameservers: HostPort[] = [];
   (verifyRaw.nameservers ?? []).forEach((text: string, i: number) => {
     const hp = parseHostPort(text, 53);
-    const hostProblem = hp && !isIP(hp.host) ? hostnameProblem(hp.host) : null;
+    const hostProblem = hp && !ipVersion(hp.host) ? hostnameProblem(hp.host) : null;
     if (!hp) error(['verify', 'nameservers', i], `${quoted(text)} is not host, host:port or [v6]:port`);
     else if (hostProblem) error(['verify', 'nameservers', i], `${quoted(text)}: ${printable(hostProblem)}`);
     else nameservers.push(hp);
@@ -169,7 +170,7 @@ function checkAdvertise(m: Raw, i: number, host: string, peerPort: number, schem
     error(at, `port ${port} differs from peerPort ${peerPort} published in SRV: the member would not find itself`);
   }
   const urlHost = url.hostname.replace(/^\[|\]$/g, '');
-  if (isIP(urlHost)) {
+  if (ipVersion(urlHost)) {
     const addresses = [m.ipv4, m.ipv6 ? canonicalIPv6(m.ipv6) : undefined].filter(Boolean);
     const mine = isIPv6(urlHost) ? canonicalIPv6(urlHost) : urlHost;
     if (addresses.length > 0 && !addresses.includes(mine)) {
@@ -226,8 +227,8 @@ export function peerUrlProblem(text: string): string | null {
   if (port < 1 || port > 65535) return `${quoted(text)}: port ${port} is outside 1..65535`;
   const host = hp[1]!;
   if (host.startsWith('[')) {
-    if (isIP(host.slice(1, -1)) !== 6) return `${quoted(text)}: ${host} is not an IPv6 address`;
-  } else if (!isIP(host)) {
+    if (ipVersion(host.slice(1, -1)) !== 6) return `${quoted(text)}: ${host} is not an IPv6 address`;
+  } else if (!ipVersion(host)) {
     const problem = hostnameProblem(host) ?? ldhProblem(normalizeName(host));
     if (problem) return `${quoted(text)}: ${problem}`;
   }

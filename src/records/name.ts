@@ -1,4 +1,4 @@
-import { isIP } from 'node:net';
+import { ipVersion } from '../util/ip.js';
 
 /**
  * Names inside srvctl are lower case, absolute, and written without the trailing dot, in
@@ -128,7 +128,7 @@ export function namesEqual(a: string, b: string): boolean {
 
 /** Why a hostname is not usable (length limits of RFC 1035 §2.3.4, LDH labels), or null. */
 export function hostnameProblem(name: string): string | null {
-  if (isIP(name)) return `"${name}" is an IP address; a hostname belongs here`;
+  if (ipVersion(name)) return `"${name}" is an IP address; a hostname belongs here`;
   const n = normalizeName(name);
   if (n.length === 0) return 'empty name';
   if (n.length > 253) return `name is ${n.length} characters long (at most 253)`;
