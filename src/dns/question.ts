@@ -1,4 +1,5 @@
 import { randomFillSync } from 'node:crypto';
+import { labelsWire } from './rdata.js';
 
 /**
  * The wire work of one outgoing query, done by hand so the transport can afford its checks:
@@ -46,14 +47,7 @@ export function wireNameRandomCase(name: string, randomize: boolean): Buffer {
     length += 1 + b.length;
   }
   if (length > 255) throw new Error(`${name} is longer than 255 octets on the wire`);
-  const out = Buffer.alloc(length);
-  let at = 0;
-  for (const b of parts) {
-    out[at++] = b.length;
-    b.copy(out, at);
-    at += b.length;
-  }
-  out[at] = 0;
+  const out = labelsWire(parts);
   if (randomize) {
     const bits = take(Math.ceil(length / 8)); // read in place: the pool is not handed out
     for (let i = 0; i < length - 1; i++) {
