@@ -15,6 +15,12 @@ export interface MembershipOptions {
   replaceMembers?: boolean;
   /** hex IDs of old members (replace candidates) whose client URLs answered: they still run */
   answering?: ReadonlySet<string>;
+  /**
+   * hex IDs of the members whose client URLs were asked (see membersToProbe): one of them
+   * not in `answering` is down, and holds no vote quorum can count on. A member not asked
+   * counts as started when it has a name, as the member list says.
+   */
+  probed?: ReadonlySet<string>;
 }
 
 /** A member whose peer URL changes in place: `member update`, then the records. */
@@ -49,6 +55,22 @@ export interface MembershipJudgment {
 export function replaceCandidates(manifest: Manifest, live: readonly LiveMember[]): LiveMember[] {
   const byPeer = new Set(manifest.members.map((m) => peerKey(m.advertisePeerUrl)));
   return live.filter((l) => l.name && !l.peerURLs.map(peerKey).some((k) => byPeer.has(k)) && manifest.members.some((m) => m.name === l.name && m.state === 'existing'));
+}
+
+/**
+ * The members whose client URLs the caller asks before judging: the replace candidates, and,
+ * when this run may remove members, every started voting member. etcd's strict
+ * reconfiguration refuses a remove that leaves too few members it can reach, so a crashed
+ * member must not count toward quorum here either: with two of several removals done, etcd
+ * refusing the third would leave the cluster and DNS half changed. A member without client
+ * URLs cannot be asked and keeps the member list's word.
+ */
+export function membersToProbe(manifest: Manifest, live: readonly LiveMember[], opts: MembershipOptions): LiveMember[] {
+  const asked = new Map(replaceCandidates(manifest, live).map((l) => [l.id, l]));
+  if (opts.removeMembers || opts.replaceMembers) {
+    for (const l of live) if (l.name && !l.isLearner && l.clientURLs.length > 0) asked.set(l.id, l);
+  }
+  return [...asked.values()];
 }
 
 /**
@@ -161,9 +183,9 @@ export function judgeMembership(manifest: Manifest, live: readonly LiveMember[],
   // Unstarted members and learners leave first: they hold no vote that quorum needs, so when
   // the end state has quorum every state on the way there has it too (started members are
   // removed last, one at a time, each step one started member and one member fewer).
-  const started = new Map(live.map((l) => [l.id, !!l.name && !l.isLearner]));
+  const started = new Map(live.map((l) => [l.id, runs(l, opts) && !l.isLearner]));
   removes.sort((a, b) => Number(started.get(a.id)) - Number(started.get(b.id)));
-  const quorum = quorumGuard(live, removes, joins.length);
+  const quorum = quorumGuard(live, removes, joins.length, opts);
   if (quorum) guards.push(quorum);
   const restart = movesGuard(live, moves, removes, joins.length);
   if (restart) guards.push(restart);
@@ -201,12 +223,12 @@ function movesGuard(live: readonly LiveMember[], moves: readonly Move[], removes
  * An unstarted member counts toward the size and never votes. etcd's own check (strict
  * reconfiguration) also counts members it cannot reach; this one is judged before any write.
  */
-function quorumGuard(live: readonly LiveMember[], removes: readonly Removal[], adding: number): Guard | undefined {
+function quorumGuard(live: readonly LiveMember[], removes: readonly Removal[], adding: number, opts: MembershipOptions): Guard | undefined {
   if (removes.length === 0) return undefined;
   const gone = new Set(removes.map((r) => r.id));
   const remaining = live.filter((l) => !gone.has(l.id) && !l.isLearner);
   const size = remaining.length + adding;
-  const started = remaining.filter((l) => l.name).length;
+  const started = remaining.filter((l) => runs(l, opts)).length;
   const needed = Math.floor(size / 2) + 1;
   const label = removes.map((r) => `${r.member} (${r.id})`).join(', ');
   if (remaining.length === 0) {
@@ -214,12 +236,18 @@ function quorumGuard(live: readonly LiveMember[], removes: readonly Removal[], a
   }
   if (started >= needed) return undefined;
   const unstarted = remaining.filter((l) => !l.name).map((l) => l.id);
+  const down = remaining.filter((l) => l.name && !runs(l, opts)).map((l) => `${l.name} (${l.id})`);
   return {
     code: 'quorum',
     effect: 'refuse',
     member: label,
-    message: `removing ${label} would leave ${started} started of ${size} voting member(s)${unstarted.length ? ` (never started: ${unstarted.join(', ')})` : ''}${adding ? ` (${adding} joining)` : ''}: quorum is ${needed}, the cluster would stop accepting writes. Start or remove the unstarted members first, or remove fewer at once`,
+    message: `removing ${label} would leave ${started} started of ${size} voting member(s)${unstarted.length ? ` (never started: ${unstarted.join(', ')})` : ''}${down.length ? ` (not answering on their client URLs: ${down.join(', ')})` : ''}${adding ? ` (${adding} joining)` : ''}: quorum is ${needed}, the cluster would stop accepting writes. ${down.length ? 'Bring the members that do not answer back (or check that this machine can reach their client URLs), ' : ''}Start or remove the unstarted members first, or remove fewer at once`,
   };
+}
+
+/** Whether a live member can vote now: started (named) and, if it was asked, answering. */
+function runs(l: LiveMember, opts: MembershipOptions): boolean {
+  return !!l.name && (!opts.probed?.has(l.id) || !!opts.answering?.has(l.id));
 }
 
 /**

@@ -8,7 +8,7 @@ import type { LiveMember } from '../../src/drift/membership.js';
 import type { EtcdClient } from '../../src/etcd/client.js';
 import { PartialApplyError, SrvctlError } from '../../src/errors.js';
 import { requireManifest } from '../../src/manifest/load.js';
-import { judgeMembership, replaceCandidates } from '../../src/reconcile/guards.js';
+import { judgeMembership, membersToProbe, replaceCandidates } from '../../src/reconcile/guards.js';
 import { reconcile } from '../../src/reconcile/pipeline.js';
 import type { ReconcileDeps, ReconcileRequest } from '../../src/reconcile/types.js';
 import { fixtureText } from '../support/manifests.js';
@@ -29,8 +29,8 @@ class RecordingEtcd implements EtcdClient {
   readonly clusterId = 'c0ffee';
   calls: string[] = [];
   failOn?: RegExp;
-  /** client URLs that answer a probe (a member that still runs) */
-  answering = new Set<string>();
+  /** client URLs that answer a probe (a member that still runs): node1 and node2 run, node3 is down */
+  answering = new Set<string>(['http://node1:2379', 'http://node2:2379']);
   /** how a member that does not answer fails */
   probeError = 'http://node3:2379: connection refused';
   constructor(public members: LiveMember[]) {}
@@ -201,6 +201,21 @@ describe('move, remove and replace through the core (zone file, recording etcd, 
       assert.equal(await readFile(zone, 'utf8'), before);
     });
 
+    it('a crashed member does not count toward quorum: its probe is refused, so the remove is refused before any write', async () => {
+      await dropNode3();
+      const before = await readFile(zone, 'utf8');
+      etcd.answering.delete('http://node2:2379');
+      const refused = await run({ removeMembers: true });
+      assert.equal(refused.outcome, 'refused');
+      const q = refused.guards.find((g) => g.code === 'quorum')!;
+      assert.match(q.message, /would leave 1 started of 2 voting member\(s\) \(not answering on their client URLs: node2 \(22\)\): quorum is 2/);
+      assert.deepEqual(etcd.calls, []);
+      assert.equal(await readFile(zone, 'utf8'), before);
+      etcd.answering.add('http://node2:2379');
+      assert.equal((await run({ removeMembers: true })).outcome, 'applied', 'with node2 back the same remove runs');
+      assert.deepEqual(etcd.calls, ['remove 33']);
+    });
+
     it('a failed publish after the remove is reported as not undoable, with what to run', async () => {
       await dropNode3();
       failApply = true;
@@ -292,6 +307,20 @@ describe('move, remove and replace through the core (zone file, recording etcd, 
     const j = judgeMembership(m, live, { removeMembers: true });
     assert.equal(j.guards.find((g) => g.code === 'quorum'), undefined, 'the end state (node1, node2) has quorum');
     assert.deepEqual(j.removes.map((r) => r.id), ['44', '55', '33'], 'node3 (started) goes last: removed first, node1, node2 and two unstarted would be 2 of 4');
+  });
+
+  it('judgeMembership: a member that was asked and did not answer leaves before the started ones and does not vote', () => {
+    const m = requireManifest(file, fixtureText().replace(/  - name: node3\n.*\n.*\n/, '')).manifest;
+    const live = [member('11', 'node1'), member('22', 'node2'), member('33', 'node3'), member('44', 'node4')];
+    const asked = membersToProbe(m, live, { removeMembers: true });
+    assert.deepEqual(asked.map((l) => l.id).sort(), ['11', '22', '33', '44'], 'with --remove-members every started voter is asked');
+    assert.deepEqual(membersToProbe(m, live, {}).map((l) => l.id), [], 'without a removal nobody is asked');
+    const probed = new Set(asked.map((l) => l.id));
+    const j = judgeMembership(m, live, { removeMembers: true, probed, answering: new Set(['11', '22', '33']) });
+    assert.deepEqual(j.removes.map((r) => r.id), ['44', '33'], 'node4 (down) goes first');
+    assert.equal(j.guards.find((g) => g.code === 'quorum'), undefined, 'node1 and node2 are 2 of 2');
+    const k = judgeMembership(m, live, { removeMembers: true, probed, answering: new Set(['11', '33', '44']) });
+    assert.match(k.guards.find((g) => g.code === 'quorum')?.message ?? '', /leave 1 started of 2 voting member\(s\) \(not answering on their client URLs: node2 \(22\)\)/);
   });
 
   it('judgeMembership: a move and a join in one run warn that 2 of 4 are reachable until both start', () => {
