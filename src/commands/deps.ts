@@ -1,4 +1,3 @@
-import { lookup } from 'node:dns/promises';
 import { openProvider } from '../../providers/index.js';
 import { query } from '../dns/transport.js';
 import { GatewayClient, type EtcdTls } from '../etcd/client.js';
@@ -16,7 +15,9 @@ export function processDeps(ctx: Context, confirm: (report: ReconcileReport) => 
     openProvider: (m) => openProvider(m, ctx.providerContext()),
     query: (server, name, type, opts) => query(server, name, type, opts),
     resolver: systemResolverFor(2000, 2),
-    lookupHost: async (host) => (await lookup(host, { all: true })).map((a) => a.address),
+    // verify.nameservers given as host names: the same lookup as the providers' NS hosts
+    // (resolv.conf's nameservers asked through srvctl's own DNS client), never getaddrinfo.
+    lookupHost: (host) => ctx.providerContext().lookupHost!(host),
     etcdClient: (endpoints, tls) => new GatewayClient(endpoints, tls),
     now: () => new Date(),
     sleep,

@@ -325,6 +325,8 @@ async function verifyNameservers(m: Manifest, provider: Provider, deps: Reconcil
     } catch (e) {
       throw new SrvctlError('dns', `cannot resolve nameserver ${hp.host} from verify.nameservers: ${(e as Error).message}`);
     }
+    // No address would silently drop the nameserver from the proof: verify would pass on the others.
+    if (addresses.length === 0) throw new SrvctlError('dns', `nameserver ${hp.host} from verify.nameservers has no A or AAAA record (asked of the configured resolvers): give its address, or fix its name`);
     for (const a of addresses) out.push({ name: hp.host, host: a, port: hp.port });
   }
   return out;
