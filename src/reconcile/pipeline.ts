@@ -152,6 +152,11 @@ export async function reconcile(req: ReconcileRequest, deps: ReconcileDeps): Pro
       }
       report.guards.push(...judgeWithoutEndpoints(manifest, plan));
     }
+    // The manifest's verify.nameservers are looked up before any write: a name without an
+    // address fails here with nothing written. The provider's own are asked for after the
+    // write (the zonefile provider's embedded server serves the file as written).
+    const verifying = (req.mode === 'sync' || req.mode === 'destroy') && !req.dryRun && req.verify !== false;
+    const named = verifying && manifest.verify.nameservers.length > 0 ? await manifestNameservers(manifest, deps) : undefined;
     done('preflight');
     const refusals = report.guards.filter((g) => g.effect === 'refuse');
     if (refusals.length) {
@@ -186,7 +191,7 @@ export async function reconcile(req: ReconcileRequest, deps: ReconcileDeps): Pro
       report.warnings.push('--no-verify: no nameserver was asked whether it serves the records, and no prediction was made on served DNS (the prediction on the planned records ran)');
     } else {
       begin('verify');
-      const nameservers = await verifyNameservers(manifest, provider, deps);
+      const nameservers = named ?? (await provider.nameservers());
       report.nameservers = nameservers;
       const expectations = expectationsFor(after, touched);
       const ask = askerFor(deps, manifest);
@@ -310,9 +315,13 @@ function askerFor(deps: ReconcileDeps, m: Manifest) {
   return (ns: NamedServer, name: string, type: string) => deps.query(ns, name, type, { timeoutMs: m.verify.timeoutMs, retries: m.verify.retries });
 }
 
-/** Nameservers named in the manifest (host names looked up through the injected lookup), else the provider's. */
+/** Nameservers named in the manifest, else the provider's (drift asks them in one go). */
 async function verifyNameservers(m: Manifest, provider: Provider, deps: ReconcileDeps): Promise<NamedServer[]> {
-  if (m.verify.nameservers.length === 0) return provider.nameservers();
+  return m.verify.nameservers.length === 0 ? provider.nameservers() : manifestNameservers(m, deps);
+}
+
+/** verify.nameservers, host names looked up through the injected lookup (never getaddrinfo). */
+async function manifestNameservers(m: Manifest, deps: ReconcileDeps): Promise<NamedServer[]> {
   const out: NamedServer[] = [];
   for (const hp of m.verify.nameservers) {
     if (/^[\d.]+$|:/.test(hp.host)) {

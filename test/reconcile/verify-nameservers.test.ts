@@ -47,12 +47,15 @@ describe('verify.nameservers host names (in-process, embedded server)', () => {
     }
   });
 
-  it('a host name without addresses fails with code dns naming it, nothing written', async () => {
-    await withNameservers('"127.0.0.1:53", "gone.lookup.test:53"');
+  it('a host name without addresses fails with code dns naming it, before anything is written', async () => {
+    // node4 joins: the plan has changes, and none of them may reach the zone file.
+    await writeFile(file, `${fixtureText()}  - { name: node4, host: node4.coreos.example.com, ipv4: 10.0.0.4 }\nverify: { wait: 5s, timeout: 1s, nameservers: ["127.0.0.1:53", "gone.lookup.test:53"] }\n`);
     const before = await readFile(join(dir, 'example.com.zone'), 'utf8');
     const r = await reconcile({ mode: 'sync', file, yes: true }, { ...coreDeps(), lookupHost: async () => [] });
     assert.equal(r.outcome, 'failed');
     assert.equal(r.error?.code, 'dns');
+    assert.ok(r.plan && r.plan.changes.length > 0, 'the plan had changes to write');
+    assert.deepEqual(r.writes, []);
     assert.match(r.error?.message ?? '', /nameserver gone\.lookup\.test from verify\.nameservers has no A or AAAA record/);
     assert.equal(await readFile(join(dir, 'example.com.zone'), 'utf8'), before);
   });
