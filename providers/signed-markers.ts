@@ -78,12 +78,17 @@ export function withSignedMarkers(inner: Provider, owner: string, secret: Buffer
 
   const read = async (names: readonly string[]): Promise<Rec[]> => present(await inner.read(names));
 
-  const apply = async (plan: Plan): Promise<ApplyResult> => {
-    const changes = plan.changes.map((c) => {
+  /** The plan as the provider will carry it: the markers it creates signed, the ones it deletes in their held form. */
+  const asHeld = (plan: Plan): Plan => ({
+    ...plan,
+    changes: plan.changes.map((c) => {
       const after = c.after && c.marker && parseMarker(c.after)?.owner === owner ? signMarker(c.after, secret) : c.after;
       return { ...c, before: c.marker ? real(c.before) : c.before, after };
-    });
-    const result = await inner.apply({ ...plan, changes });
+    }),
+  });
+
+  const apply = async (plan: Plan): Promise<ApplyResult> => {
+    const result = await inner.apply(asHeld(plan));
     const notes = hidden ? [`${hidden} marker(s) naming cluster ${owner} without a valid mac were ignored (forged, or written before the marker secret was set)`] : [];
     return { ...result, notes: [...result.notes, ...notes] };
   };
@@ -92,6 +97,8 @@ export function withSignedMarkers(inner: Provider, owner: string, secret: Buffer
     get(target, prop) {
       if (prop === 'read') return read;
       if (prop === 'apply') return apply;
+      // The write limits are judged on what is written: each signed marker is longer than the plan's.
+      if (prop === 'limitBreaches') return target.limitBreaches ? (plan: Plan) => target.limitBreaches!(asHeld(plan)) : undefined;
       // Everything else (nameservers, close, preflight, …) is the provider's own.
       const v = Reflect.get(target, prop, target);
       return typeof v === 'function' ? v.bind(target) : v;
