@@ -87,13 +87,17 @@ export function planDigest(changes: readonly SavedChange[]): string {
   return sha256(canonicalJson(changes));
 }
 
-export interface SaveInput {
+/** What a plan is made of, at saving and again at applying: the same fields, read twice. */
+export interface PlanState {
   kind: PlanKind;
   manifest: Manifest;
   provider: string;
   names: readonly string[];
   actual: readonly Rec[];
   plan: Plan;
+}
+
+export interface SaveInput extends PlanState {
   options?: DiffOptions;
   now: Date;
 }
@@ -143,15 +147,8 @@ export function parseSavedPlan(file: string, text: string): SavedPlan {
   return doc;
 }
 
-export interface FreshState {
-  kind: PlanKind;
-  manifest: Manifest;
-  provider: string;
-  names: readonly string[];
-  actual: readonly Rec[];
-  /** the plan computed now, from the fresh read, with the saved plan's options */
-  plan: Plan;
-}
+/** The state read again at apply time; its plan is computed now, from the fresh read, with the saved plan's options. */
+export type FreshState = PlanState;
 
 /**
  * The plan to apply: the fresh one, once it is proven identical to the saved one. Refuses
