@@ -43,10 +43,21 @@ const cloudflareChunk = {
   },
 };
 
+// commander requires node:child_process when it loads, for executable subcommands (srvctl
+// has none); with it came node's child_process, dgram and socket internals on every start.
+// Its copy is a stand-in that loads the module on first use.
+const lazyChildProcess = {
+  name: 'lazy-child-process',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?child_process$/ }, (args) => (/[\\/]commander[\\/]/.test(args.importer) ? { path: 'child_process', namespace: 'lazy-builtin' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, () => ({ contents: "let m;\nmodule.exports = new Proxy({}, { get: (_, key) => (m ??= require('node:child_process'))[key] });\n", loader: 'js' }));
+  },
+};
+
 const appBuild = await build({
   entryPoints: [join(root, 'src/cli.ts')],
   tsconfig: join(root, 'tsconfig.json'),
-  plugins: [generatedValidator, cloudflareChunk],
+  plugins: [generatedValidator, cloudflareChunk, lazyChildProcess],
   outfile: join(outdir, 'app.cjs'),
   bundle: true,
   format: 'cjs',
