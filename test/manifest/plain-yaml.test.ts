@@ -35,15 +35,17 @@ function agreesWithYaml(text: string): boolean {
 }
 
 const word = fc.stringMatching(/^[a-z][a-z0-9-]{0,8}$/);
+// Mostly what manifests hold, with some of what the reader must leave to the yaml package.
 const scalarText = fc.oneof(
-  word,
-  fc.stringMatching(/^[a-z0-9.:/@#-]{1,12}( [a-z0-9.#]{1,5})?$/),
-  fc.constantFrom('true', 'False', 'null', '~', '3.5', '3.4', '0', '07', '2379', '-1', '1e3', '.inf', '0x1f', 'http://a.b:2380', '10.0.0.1', 'a: b', 'a #c', 'yes', ''),
-  word.map((w) => `"${w}"`),
-  word.map((w) => `'${w}'`),
-  fc.constantFrom('"a\\"b"', "'it''s'", '"x y"', "' '", '""'),
+  { arbitrary: word, weight: 8 },
+  { arbitrary: fc.stringMatching(/^[a-z0-9.:/@#-]{1,12}( [a-z0-9.#]{1,5})?$/), weight: 2 },
+  { arbitrary: fc.constantFrom('true', 'False', '2379', '0', '10.0.0.1', 'http://a.b:2380', 'yes'), weight: 2 },
+  { arbitrary: fc.constantFrom('null', '~', '3.5', '07', '-1', '1e3', '.inf', '0x1f', 'a: b', 'a #c', ''), weight: 1 },
+  { arbitrary: word.map((w) => `"${w}"`), weight: 1 },
+  { arbitrary: word.map((w) => `'${w}'`), weight: 1 },
+  { arbitrary: fc.constantFrom('"a\\"b"', "'it''s'", '"x y"', "' '", '""'), weight: 1 },
 );
-const key = fc.oneof(word, fc.constantFrom('name', 'host', 'ipv4', 'version', 'members', '__proto__', 'a b', '"q"'));
+const key = fc.oneof({ arbitrary: word, weight: 10 }, { arbitrary: fc.constantFrom('name', 'host', 'ipv4', 'version', 'members'), weight: 4 }, { arbitrary: fc.constantFrom('__proto__', 'a b', '"q"'), weight: 1 });
 
 type Tree = string | { map: [string, Tree][] } | { seq: Tree[] };
 const tree: fc.Arbitrary<Tree> = fc.letrec<{ t: Tree }>((tie) => ({
@@ -123,7 +125,8 @@ describe('the plain YAML reader', () => {
       }),
       { numRuns: 400 },
     );
-    // Most generated documents hold something the reader leaves alone; a fair share must be read.
+    // Many generated documents hold something the reader leaves alone; about a fifth are read
+    // (69 to 88 in ten runs): fewer than 41 means it turned a manifest-shaped text away.
     assert.ok(read > 40, `only ${read} of 400 generated documents were read plainly`);
   });
 
