@@ -233,9 +233,12 @@ function reportError(e: unknown): number {
   return EXIT.failure;
 }
 
-try {
-  await program.parseAsync(process.argv);
-} catch (e) {
-  exitCode = reportError(e);
-}
-process.exitCode = exitCode;
+// No top-level await: the bundle is CommonJS (run from V8's code cache, scripts/bundle.mjs).
+program.parseAsync(process.argv).then(
+  () => {
+    process.exitCode = exitCode;
+  },
+  (e: unknown) => {
+    process.exitCode = reportError(e);
+  },
+);

@@ -1,3 +1,4 @@
+import { isatty } from 'node:tty';
 import { Chalk } from 'chalk';
 import { parseHostPort } from '../manifest/hostport.js';
 import type { Paint } from '../plan/format.js';
@@ -58,7 +59,9 @@ export function processContext(opts: GlobalOptions): Context {
     verbose: !!opts.verbose || !!opts.debug,
     debug: !!opts.debug,
     env,
-    stdinIsTTY: !!process.stdin.isTTY,
+    // What process.stdin.isTTY says, without making process.stdin (a stream, and a dozen
+    // node internals loaded for it, on every command's start).
+    stdinIsTTY: isatty(0),
     stderrIsTTY: !!process.stderr.isTTY,
     out: (text) => (json ? process.stderr : process.stdout).write(text),
     err: (text) => process.stderr.write(text),

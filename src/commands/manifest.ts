@@ -1,12 +1,15 @@
-import { readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs';
 import { SrvctlError } from '../errors.js';
 import { formatFinding, requireManifest } from '../manifest/load.js';
 import type { Manifest } from '../manifest/types.js';
 import type { Context } from './context.js';
 
+/** node:fs's callback API: node:fs/promises would load a dozen node internals into validate's start. */
+const readUtf8 = (file: string) => new Promise<string>((resolve, reject) => readFile(file, 'utf8', (e, text) => (e ? reject(e) : resolve(text))));
+
 export async function readText(file: string): Promise<string> {
   try {
-    return await readFile(file, 'utf8');
+    return await readUtf8(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : (e as Error).message;

@@ -1,7 +1,8 @@
 import { LineCounter, parseDocument, visit } from 'yaml';
 import { SrvctlError } from '../errors.js';
 import { applyMemberDefaults } from './defaults.js';
-import { SourceMap } from './positions.js';
+import { PlainSourceMap, YamlSourceMap, type SourceMap } from './positions.js';
+import { readPlainYaml } from './plain-yaml.js';
 import { schemaIssues } from './schema.js';
 import { interpret } from './semantics.js';
 import { interpretRenderKeys } from './render-keys.js';
@@ -14,9 +15,13 @@ export interface ManifestResult {
 
 /** Parses, schema-checks and interprets manifest text. Pure: the caller reads the file. */
 export function parseManifest(file: string, text: string): ManifestResult {
+  // Plain YAML (what manifests are) needs none of the yaml package's run; anything else, and
+  // every syntax error, goes to it (plain-yaml.ts).
+  const plain = readPlainYaml(text);
+  if (plain) return checkManifest(file, plain.data, new PlainSourceMap(file, plain.root, text), []);
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: false });
-  const src = new SourceMap(file, doc, lineCounter);
+  const src = new YamlSourceMap(file, doc, lineCounter);
   const findings: Finding[] = [];
   for (const e of doc.errors) {
     findings.push({ severity: 'error', where: src.at(e.pos[0]), message: firstLine(e.message) });
@@ -42,6 +47,11 @@ export function parseManifest(file: string, text: string): ManifestResult {
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     return { findings: [...findings, { severity: 'error', where: src.at(0), message: 'the manifest must be a YAML mapping (version, cluster, domain, members, ...)' }] };
   }
+  return checkManifest(file, data, src, findings);
+}
+
+/** Schema, semantics and render keys of the parsed mapping; `findings` so far (YAML warnings). */
+function checkManifest(file: string, data: object, src: SourceMap, findings: Finding[]): ManifestResult {
   for (const issue of schemaIssues(data)) {
     const label = issue.atKey ? issue.path.slice(0, -1) : issue.path;
     const prefix = label.length ? `${label.map((s, i) => (typeof s === 'number' ? `[${s}]` : i ? `.${s}` : s)).join('')}: ` : '';
