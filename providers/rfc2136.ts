@@ -229,7 +229,7 @@ class Rfc2136Provider implements Provider {
     if (plan.changes.length === 0) return { applied: 0, notes: [] };
     let specs: UpdateSpec[];
     try {
-      specs = splitUpdate(this.zone, orderedSteps(plan), (k) => this.snapshot.get(k), this.rdataOf);
+      specs = this.split(plan);
     } catch (e) {
       if (e instanceof UpdateTooLarge) throw new SrvctlError('provider', `${e.message}; nothing was sent`);
       throw e;
@@ -279,12 +279,24 @@ class Rfc2136Provider implements Provider {
   /** A change that cannot be guarded within one UPDATE, found at plan time (the same split apply makes). */
   limitBreaches(plan: Plan): LimitBreach[] {
     try {
-      splitUpdate(this.zone, orderedSteps(plan), (k) => this.snapshot.get(k), this.rdataOf);
+      this.split(plan);
       return [];
     } catch (e) {
       if (!(e instanceof UpdateTooLarge)) throw e;
       return [{ limit: 'update-message', name: e.record.name, type: e.record.type, max: UPDATE_BUDGET, size: e.octets, records: e.records, fits: 0, source: 'a DNS message over TCP (RFC 1035 §4.2.2), less room for the TSIG record', message: e.message }];
     }
+  }
+
+  /** The last split: plan-time limits and apply split the same plan over the same snapshot. */
+  private lastSplit?: { plan: Plan; changes: Plan['changes']; count: number; version: number; specs: UpdateSpec[] };
+
+  /** The plan's UPDATEs (splitUpdate), computed once per plan and snapshot state. */
+  private split(plan: Plan): UpdateSpec[] {
+    const last = this.lastSplit;
+    if (last && last.plan === plan && last.changes === plan.changes && last.count === plan.changes.length && last.version === this.snapshot.version) return last.specs;
+    const specs = splitUpdate(this.zone, orderedSteps(plan), (k) => this.snapshot.get(k), this.rdataOf);
+    this.lastSplit = { plan, changes: plan.changes, count: plan.changes.length, version: this.snapshot.version, specs };
+    return specs;
   }
 
   /** One signed UPDATE; throws the cause unless the server applied it and signed its NOERROR. */

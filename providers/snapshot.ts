@@ -10,8 +10,11 @@ export const READ_TYPES = ['SRV', 'TXT', 'A', 'AAAA', 'CNAME'];
  */
 export class RRsetSnapshot {
   private readonly sets = new Map<string, Rec[]>();
+  /** bumped by every change: work derived from the snapshot is reusable while it stays the same */
+  version = 0;
 
   record(names: readonly string[], records: readonly Rec[]): void {
+    this.version++;
     for (const r of records) {
       const k = rrsetKey(r);
       this.sets.set(k, [...(this.sets.get(k) ?? []).filter((x) => x.rdata !== r.rdata), r]);
@@ -24,6 +27,7 @@ export class RRsetSnapshot {
   }
 
   forget(keys: Iterable<string>): void {
+    this.version++;
     for (const k of keys) this.sets.delete(k);
   }
 }

@@ -1,4 +1,4 @@
-import { isIP } from 'node:net';
+import { ipVersion } from '../util/ip.js';
 import type { EtcdVersion } from '../manifest/types.js';
 import { clusterVerdict, type ClusterVerdict, type IntendedMember } from '../predict/cluster.js';
 import { predictMember, type MemberInput, type MemberPrediction } from '../predict/discovery.js';
@@ -175,7 +175,7 @@ export function analyze(g: Gathered, opts: CheckOptions): CheckReport {
           let problem: string | undefined;
           const where = `${name} SRV ${r.priority} ${r.weight} ${r.port} ${r.target}.`;
           if (r.target === '') problem = 'the null target "." means "no service here" (RFC 2782)';
-          else if (isIP(r.target)) problem = 'the target is an IP address; SRV targets must be host names with A/AAAA records';
+          else if (ipVersion(r.target)) problem = 'the target is an IP address; SRV targets must be host names with A/AAAA records';
           if (problem) add({ severity: 'error', code: 'target', record: where, message: `${where}: ${problem}` });
           else if (!a?.ok) {
             // etcd skips it silently; when it is a member's, that member's prediction says what follows.

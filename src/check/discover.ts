@@ -1,4 +1,4 @@
-import { isIP } from 'node:net';
+import { ipVersion } from '../util/ip.js';
 import { SrvctlError } from '../errors.js';
 import { normalizeName } from '../records/name.js';
 import type { NamedServer } from '../verify/verify.js';
@@ -28,7 +28,7 @@ export async function discoverNameservers(domain: string, resolver: NamedServer,
     for (const type of ['A', 'AAAA']) {
       const glue = ns.additional.filter((r) => r.name === host && r.type === type).map((r) => r.rdata);
       const addrs = glue.length ? glue : (await ask(resolver, host, type).catch(() => null))?.answers.filter((r) => r.type === type).map((r) => r.rdata) ?? [];
-      for (const address of addrs) if (isIP(address)) out.push({ name: host, host: address, port: 53 });
+      for (const address of addrs) if (ipVersion(address)) out.push({ name: host, host: address, port: 53 });
     }
   }
   if (out.length === 0) throw new SrvctlError('dns', `none of the nameservers of ${zone} (${hosts.join(', ')}) has an address`);

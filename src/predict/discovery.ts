@@ -1,4 +1,5 @@
-import { BlockList, isIP } from 'node:net';
+import { BlockList } from 'node:net';
+import { ipVersion } from '../util/ip.js';
 import type { EtcdVersion } from '../manifest/types.js';
 import type { SrvData } from '../records/record.js';
 import { hostAt, srvAt, type DnsView } from './dnsview.js';
@@ -232,7 +233,7 @@ function resolveTcp(view: DnsView, hostport: string, preferV4: boolean): Resolve
 function resolveTcpUncached(view: DnsView, hostport: string, preferV4: boolean): Resolved {
   const { host, port } = splitHostPort(hostport);
   const bare = host.replace(/\.$/, '');
-  if (isIP(bare)) return { addr: joinHostPort(bare, port) };
+  if (ipVersion(bare)) return { addr: joinHostPort(bare, port) };
   const a = hostAt(view, bare.toLowerCase());
   if (!a.ok || a.v4.length + a.v6.length === 0) return { error: noSuchHost(host) };
   const ip = preferV4 ? a.v4[0] ?? a.v6[0]! : goAddressOrder(a.v4, a.v6)[0]!;
@@ -482,7 +483,7 @@ function orderDependence(input: PredictInput, m: Pick<Map<string, string[]>, 'ge
   const hosts = new Set<string>();
   for (const u of [...(m.get(input.member.name) ?? []), ...input.member.advertisePeerUrls]) {
     const h = new URL(u).hostname.replace(/^\[|\]$/g, '');
-    if (!isIP(h)) hosts.add(h.toLowerCase());
+    if (!ipVersion(h)) hosts.add(h.toLowerCase());
   }
   const multi = [...hosts].filter((h) => {
     const a = hostAt(input.view, h);
