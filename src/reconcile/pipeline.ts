@@ -40,7 +40,7 @@ export async function reconcile(req: ReconcileRequest, deps: ReconcileDeps): Pro
   const begin = (s: Stage) => (stage = s);
   try {
     // 1. load, validate, and check that the format can express the manifest.
-    const { manifest, warnings } = requireManifest(req.file, await deps.readText(req.file));
+    const { manifest, warnings } = req.loaded ?? requireManifest(req.file, await deps.readText(req.file));
     report.manifest = manifest;
     report.warnings.push(...warnings.map(formatFinding));
     // A format the operator named that cannot express the manifest stops sync here, before
