@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { Authority } from '../../src/dns/authority.js';
 import { startServer, type RunningServer } from '../../src/dns/server.js';
 import { parseZoneRecords } from '../../src/dns/zonefile.js';
-import { parseManifest } from '../../src/manifest/load.js';
+import { parseManifest, requireManifest } from '../../src/manifest/load.js';
+import { query } from '../../src/dns/transport.js';
+import { create as zoneFileProvider, withZoneFileSnapshot } from '../../providers/zonefile.js';
 import { reconcile } from '../../src/reconcile/pipeline.js';
 import { cliInProcess } from '../commands/inprocess.js';
 import { coreDeps } from '../reconcile/harness.js';
@@ -68,6 +70,27 @@ describe('drift: each manifest parsed once, checked concurrently, reported in or
     // Not a vacuous comparison: the hand-made records are foreign, and DNS serves them.
     assert.ok((fromFile.drift ?? []).some((f) => f.kind === 'provider'));
     assert.deepEqual(fromParsed, fromFile);
+  });
+
+  it('inside a snapshot the zone file providers of one zone share one embedded server, which answers until the snapshot ends', async () => {
+    const manifests = [0, 1].map((c) => requireManifest(join(dir, `m${c}.yaml`), manifestFor(c, zone, '{}')).manifest);
+    const ctx = { env: {}, debug: () => {}, now: () => new Date() };
+    let port = 0;
+    await withZoneFileSnapshot(async () => {
+      const [a, b] = await Promise.all(manifests.map((m) => zoneFileProvider(m, ctx)));
+      const [nsA] = await a!.nameservers();
+      const [nsB] = await b!.nameservers();
+      assert.deepEqual(nsB, nsA);
+      port = nsA!.port;
+      // One check closing its provider does not take the server from the others.
+      await a!.close?.();
+      const answer = await query({ host: '127.0.0.1', port }, 'n1.c1.example.com', 'A', { timeoutMs: 1000, retries: 1 });
+      assert.deepEqual(answer.answers.map((r) => r.rdata), ['10.0.1.1']);
+      await b!.close?.();
+    });
+    // Closed with the snapshot: nothing answers this zone there any more (another test may bind the freed port, never with this zone).
+    const after = await query({ host: '127.0.0.1', port }, 'n1.c1.example.com', 'A', { timeoutMs: 300, retries: 0 }).catch((e: Error) => e);
+    assert.ok(after instanceof Error || !after.answers.some((r) => r.rdata === '10.0.1.1'), 'the shared server still answers after the snapshot');
   });
 
   it('--concurrency 3: results in the order the walk found them, a slow check and a failing one each reported by name', async () => {
