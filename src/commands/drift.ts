@@ -8,6 +8,7 @@ import type { DriftFinding, ReconcileDeps, ReconcileReport } from '../reconcile/
 import { writeAtomic } from '../util/atomic-write.js';
 import { collectManifests, type CollectedManifest } from '../drift/collect.js'; // [hostile] directory enumeration
 import { findOverlaps } from '../drift/overlap.js';
+import { sharedRunDeps } from '../drift/run-deps.js';
 import { printable } from '../util/printable.js'; // [hostile] control characters escaped in output
 import { mapLimit } from '../util/limit.js';
 import type { Context } from './context.js';
@@ -76,8 +77,8 @@ export async function drift(ctx: Context, paths: string[], flags: DriftFlags): P
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 32) throw new SrvctlError('usage', `--concurrency "${flags.concurrency}" must be a whole number from 1 to 32`);
   etcdFlags(flags); // flag errors before any cluster is read
   const checkable = entries.filter((e) => !e.error);
-  // One set of outside-world dependencies for the run (the system resolver is looked up once).
-  const deps = processDeps(ctx, async () => false);
+  // One set of outside-world dependencies for the run: the system resolver and each nameserver host looked up once.
+  const deps = sharedRunDeps(processDeps(ctx, async () => false));
   // One read and one parse of each zone file for the whole run, shared by every manifest naming it.
   const { withZoneFileSnapshot } = await import('../../providers/zonefile.js');
   const results = await withZoneFileSnapshot(() => mapLimit(checkable, concurrency, (e) => checkCluster(ctx, e, flags, deps)));

@@ -9,6 +9,7 @@ import { parseManifest, requireManifest } from '../../src/manifest/load.js';
 import { query } from '../../src/dns/transport.js';
 import { create as zoneFileProvider, withZoneFileSnapshot } from '../../providers/zonefile.js';
 import { reconcile } from '../../src/reconcile/pipeline.js';
+import { sharedRunDeps } from '../../src/drift/run-deps.js';
 import { cliInProcess } from '../commands/inprocess.js';
 import { coreDeps } from '../reconcile/harness.js';
 import { scratch } from '../support/run.js';
@@ -70,6 +71,29 @@ describe('drift: each manifest parsed once, checked concurrently, reported in or
     // Not a vacuous comparison: the hand-made records are foreign, and DNS serves them.
     assert.ok((fromFile.drift ?? []).some((f) => f.kind === 'provider'));
     assert.deepEqual(fromParsed, fromFile);
+  });
+
+  it('a nameserver host named by several manifests is looked up once per run, and each check asks it', async () => {
+    const asked: string[] = [];
+    const deps = sharedRunDeps({
+      ...coreDeps(),
+      lookupHost: async (host) => {
+        asked.push(host);
+        return ['127.0.0.1'];
+      },
+    });
+    const reports = await Promise.all(
+      [2, 3].map((c) => {
+        const file = join(dir, `by-name-${c}.yaml`);
+        const manifest = requireManifest(file, manifestFor(c, zone, `{ nameservers: ["ns.test:${server.port}"] }`)).manifest;
+        return reconcile({ mode: 'drift', file, loaded: { manifest, warnings: [] } }, deps);
+      }),
+    );
+    assert.deepEqual(asked, ['ns.test']);
+    for (const r of reports) {
+      assert.equal(r.error, undefined);
+      assert.ok(!(r.drift ?? []).some((f) => f.kind === 'dns'), JSON.stringify(r.drift));
+    }
   });
 
   it('inside a snapshot the zone file providers of one zone share one embedded server, which answers until the snapshot ends', async () => {
