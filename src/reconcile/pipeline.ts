@@ -310,7 +310,7 @@ function askerFor(deps: ReconcileDeps, m: Manifest) {
 
 /** Nameservers named in the manifest (host names looked up through the injected lookup), else the provider's. */
 async function verifyNameservers(m: Manifest, provider: Provider, deps: ReconcileDeps): Promise<NamedServer[]> {
-  if (m.verify.nameservers.length === 0) return provider.nameservers();
+  if (m.verify.nameservers.length === 0) return deps.providerNameservers ? deps.providerNameservers(provider, m) : provider.nameservers();
   const out: NamedServer[] = [];
   for (const hp of m.verify.nameservers) {
     if (/^[\d.]+$|:/.test(hp.host)) {

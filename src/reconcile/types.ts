@@ -69,6 +69,12 @@ export interface ReconcileDeps {
   resolver?: Resolver;
   /** host name → addresses, for verify.nameservers given as names */
   lookupHost(host: string): Promise<string[]>;
+  /**
+   * The nameservers to verify on when the manifest names none: the provider's own answer
+   * (its NS set) unless this is given. drift gives one that asks once per provider and zone
+   * for the whole run (src/drift/run-deps.ts).
+   */
+  providerNameservers?(provider: Provider, manifest: Manifest): Promise<NamedServer[]>;
   etcdClient(endpoints: string[], tls: EtcdTls): EtcdClient;
   now(): Date;
   sleep(ms: number): Promise<void>;

@@ -96,6 +96,43 @@ describe('drift: each manifest parsed once, checked concurrently, reported in or
     }
   });
 
+  it("a provider's nameservers are asked once per run for manifests in one zone at one provider, and each check asks them", async () => {
+    let asked = 0;
+    const base = coreDeps();
+    const deps = sharedRunDeps({
+      ...base,
+      // A zone file provider dressed as a remote one: its NS set costs a lookup per ask.
+      openProvider: async (m) => {
+        const real = await base.openProvider(m);
+        return new Proxy(real, {
+          get(target, key) {
+            if (key === 'type') return 'remote';
+            if (key === 'nameservers')
+              return async () => {
+                asked++;
+                return [{ name: 'ns1.example.com', host: '127.0.0.1', port: server.port }];
+              };
+            const v = Reflect.get(target, key) as unknown;
+            return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+          },
+        });
+      },
+    });
+    const reports = await Promise.all(
+      [3, 4, 5].map((c) => {
+        const file = join(dir, `ns-set-${c}.yaml`);
+        const manifest = requireManifest(file, manifestFor(c, zone, '{}')).manifest;
+        return reconcile({ mode: 'drift', file, loaded: { manifest, warnings: [] } }, deps);
+      }),
+    );
+    assert.equal(asked, 1);
+    for (const r of reports) {
+      assert.equal(r.error, undefined);
+      assert.ok((r.drift ?? []).some((f) => f.kind === 'provider'));
+      assert.ok(!(r.drift ?? []).some((f) => f.kind === 'dns'), JSON.stringify(r.drift));
+    }
+  });
+
   it('inside a snapshot the zone file providers of one zone share one embedded server, which answers until the snapshot ends', async () => {
     const manifests = [0, 1].map((c) => requireManifest(join(dir, `m${c}.yaml`), manifestFor(c, zone, '{}')).manifest);
     const ctx = { env: {}, debug: () => {}, now: () => new Date() };
