@@ -310,7 +310,7 @@ function askerFor(deps: ReconcileDeps, m: Manifest) {
 
 /** Nameservers named in the manifest (host names looked up through the injected lookup), else the provider's. */
 async function verifyNameservers(m: Manifest, provider: Provider, deps: ReconcileDeps): Promise<NamedServer[]> {
-  if (m.verify.nameservers.length === 0) return deps.providerNameservers ? deps.providerNameservers(provider, m) : provider.nameservers();
+  if (m.verify.nameservers.length === 0) return provider.nameservers();
   const out: NamedServer[] = [];
   for (const hp of m.verify.nameservers) {
     if (/^[\d.]+$|:/.test(hp.host)) {
@@ -349,7 +349,8 @@ async function driftFindings(
   for (const k of plan.conflicts) findings.push({ kind: 'provider', record: `${k.record.name} ${k.record.type}`, message: `foreign record: ${recordText(k.record)} (${k.reason})` });
   for (const f of verdict.errors) findings.push({ kind: 'prediction', record: f.record, member: f.member, message: `once in sync, etcd ${manifest.etcd.version} would not bootstrap the intended cluster: ${f.message}` });
 
-  const nameservers = await verifyNameservers(manifest, provider, deps);
+  // drift's run shares the provider's answer among the manifests of one zone (src/drift/run-deps.ts)
+  const nameservers = manifest.verify.nameservers.length === 0 && deps.providerNameservers ? await deps.providerNameservers(provider, manifest) : await verifyNameservers(manifest, provider, deps);
   const ask = askerFor(deps, manifest);
   const report = await verifyOnce(nameservers, expectationsFor(after, touched), ask);
   for (const cell of report.cells.filter((c) => c.status !== 'ok')) {

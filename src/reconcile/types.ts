@@ -70,9 +70,9 @@ export interface ReconcileDeps {
   /** host name → addresses, for verify.nameservers given as names */
   lookupHost(host: string): Promise<string[]>;
   /**
-   * The nameservers to verify on when the manifest names none: the provider's own answer
-   * (its NS set) unless this is given. drift gives one that asks once per provider and zone
-   * for the whole run (src/drift/run-deps.ts).
+   * drift: the nameservers to compare when the manifest names none, in place of asking the
+   * provider (its NS set) for each manifest: drift's run asks once per provider and zone
+   * (src/drift/run-deps.ts). Absent: the provider is asked.
    */
   providerNameservers?(provider: Provider, manifest: Manifest): Promise<NamedServer[]>;
   etcdClient(endpoints: string[], tls: EtcdTls): EtcdClient;
