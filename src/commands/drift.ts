@@ -4,10 +4,11 @@ import { metricsText, previousSuccess, type ClusterMetrics } from '../drift/prom
 import { EXIT, SrvctlError } from '../errors.js';
 import { reconcile } from '../reconcile/pipeline.js';
 import type { Manifest } from '../manifest/types.js';
-import type { DriftFinding, ReconcileReport } from '../reconcile/types.js';
+import type { DriftFinding, ReconcileDeps, ReconcileReport } from '../reconcile/types.js';
 import { writeAtomic } from '../util/atomic-write.js';
-import { collectManifests } from '../drift/collect.js'; // [hostile] directory enumeration
+import { collectManifests, type CollectedManifest } from '../drift/collect.js'; // [hostile] directory enumeration
 import { findOverlaps } from '../drift/overlap.js';
+import { sharedRunDeps } from '../drift/run-deps.js';
 import { printable } from '../util/printable.js'; // [hostile] control characters escaped in output
 import { mapLimit } from '../util/limit.js';
 import type { Context } from './context.js';
@@ -44,16 +45,16 @@ async function clusterNameOf(file: string): Promise<string | null> {
   }
 }
 
-async function checkCluster(ctx: Context, file: string, flags: DriftFlags, text: string | undefined): Promise<ClusterResult> {
+async function checkCluster(ctx: Context, entry: CollectedManifest, flags: DriftFlags, deps: ReconcileDeps): Promise<ClusterResult> {
+  const { file } = entry;
   const started = Date.now();
-  const base = processDeps(ctx, async () => false);
-  // The manifest as collectManifests read it: one read of each file per run.
-  const deps = text === undefined ? base : { ...base, readText: async (f: string) => (f === file ? text : base.readText(f)) };
+  // The manifest as collectManifests read and validated it: one read and one parse of each file per run.
+  const loaded = entry.manifest ? { manifest: entry.manifest, warnings: entry.warnings } : undefined;
   let report: ReconcileReport;
   try {
-    report = await reconcile({ mode: 'drift', file, etcd: flags.etcd, ...etcdFlags(flags) }, deps);
+    report = await reconcile({ mode: 'drift', file, loaded, etcd: flags.etcd, ...etcdFlags(flags) }, deps);
   } catch (e) {
-    return { file, cluster: await clusterNameOf(file), ok: false, error: `internal error: ${(e as Error).message}`, findings: [], durationMs: Date.now() - started };
+    return { file, cluster: entry.cluster ?? (await clusterNameOf(file)), ok: false, error: `internal error: ${(e as Error).message}`, findings: [], durationMs: Date.now() - started };
   }
   for (const w of report.warnings) ctx.err(ctx.errPaint.change(`warning: ${file}: ${w}\n`));
   const cluster = report.manifest?.cluster ?? (await clusterNameOf(file));
@@ -65,39 +66,39 @@ async function checkCluster(ctx: Context, file: string, flags: DriftFlags, text:
 export async function drift(ctx: Context, paths: string[], flags: DriftFlags): Promise<number> {
   // [hostile] src/drift/collect.ts finds the manifests; unreadable, broken, non-regular, dangling, looping and duplicate entries come back failed, never opened twice
   const entries = await collectManifests(paths);
-  const files = entries.filter((e) => !e.error).map((e) => e.file);
   if (entries.length === 0) {
     // A scheduled run over an empty (or unmounted) folder still says so to its monitoring:
     // the metrics file gets srvctl_drift_manifests 0 and a fresh run timestamp.
     if (flags.promFile) await writeAtomic(flags.promFile, metricsText([])).catch(() => undefined);
     throw new SrvctlError('usage', `no cluster manifests found in ${paths.join(', ')}${flags.promFile ? ` (${flags.promFile} says srvctl_drift_manifests 0)` : ''}`);
   }
-  if (flags.etcdEndpoints && files.length > 1) throw new SrvctlError('usage', '--etcd-endpoints names one cluster: give one manifest, or use --etcd to find each cluster through its _etcd-client SRV records');
+  if (flags.etcdEndpoints && entries.filter((e) => !e.error).length > 1) throw new SrvctlError('usage', '--etcd-endpoints names one cluster: give one manifest, or use --etcd to find each cluster through its _etcd-client SRV records');
   const concurrency = Number(flags.concurrency ?? 4);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 32) throw new SrvctlError('usage', `--concurrency "${flags.concurrency}" must be a whole number from 1 to 32`);
   etcdFlags(flags); // flag errors before any cluster is read
-  const texts = new Map(entries.map((e) => [e.file, e.source]));
+  const checkable = entries.filter((e) => !e.error);
+  // One set of outside-world dependencies for the run: the system resolver and each nameserver host looked up once.
+  const deps = sharedRunDeps(processDeps(ctx, async () => false));
   // One read and one parse of each zone file for the whole run, shared by every manifest naming it.
   const { withZoneFileSnapshot } = await import('../../providers/zonefile.js');
-  const results = await withZoneFileSnapshot(() => mapLimit(files, concurrency, (f) => checkCluster(ctx, f, flags, texts.get(f))));
+  const results = await withZoneFileSnapshot(() => mapLimit(checkable, concurrency, (e) => checkCluster(ctx, e, flags, deps)));
   // [hostile] the entries that could not be checked join the results, in the order they were found
   for (const e of entries) if (e.error) results.push({ file: e.file, cluster: e.cluster, ok: false, error: e.error, reason: e.reason, findings: [], durationMs: 0 });
   // Across manifests: two that claim one SRV name merge into one member set in every
   // resolver, two members on one host:port cannot both listen. Each claimant is told.
+  const byFile = new Map(results.map((r) => [r.file, r]));
   for (const o of findOverlaps(results.flatMap((r) => (r.manifest ? [r.manifest] : [])))) {
-    for (const c of o.claims) results.find((r) => r.file === c.file)?.findings.push({ kind: 'overlap', record: o.kind === 'srv-name' ? o.key : undefined, message: o.message });
+    for (const c of o.claims) byFile.get(c.file)?.findings.push({ kind: 'overlap', record: o.kind === 'srv-name' ? o.key : undefined, message: o.message });
   }
   const order = new Map(entries.map((e, i) => [e.file, i]));
   results.sort((a, b) => order.get(a.file)! - order.get(b.file)!);
 
+  // One write per cluster, not one per line: 1,000 drifting clusters are some 10,000 lines.
   for (const r of results) {
     const head = `${printable(r.cluster ?? '?')} (${printable(r.file)})`;
     if (!r.ok) ctx.out(`${ctx.paint.remove('✗')} ${head}: check failed: ${printable(r.error)}\n`);
     else if (r.findings.length === 0) ctx.out(`${ctx.paint.add('✓')} ${head}: no drift\n`);
-    else {
-      ctx.out(`${ctx.paint.change('!')} ${head}: ${r.findings.length} finding(s)\n`);
-      for (const f of r.findings) ctx.out(`    [${f.kind}] ${printable(f.message)}\n`);
-    }
+    else ctx.out(`${ctx.paint.change('!')} ${head}: ${r.findings.length} finding(s)\n${r.findings.map((f) => `    [${f.kind}] ${printable(f.message)}\n`).join('')}`);
   }
   const failed = results.filter((r) => !r.ok).length;
   const drifting = results.filter((r) => r.ok && r.findings.length > 0).length;

@@ -1,5 +1,5 @@
-import { constants, type Dirent } from 'node:fs';
-import { lstat, open, readdir, stat } from 'node:fs/promises';
+import { closeSync, constants, fstatSync, openSync, readFileSync, type Dirent } from 'node:fs';
+import { lstat, readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { SrvctlError } from '../errors.js';
@@ -37,9 +37,8 @@ export interface CollectedManifest {
   /** why this entry cannot be checked (printable) */
   error?: string;
   reason?: FailureReason;
+  /** a valid manifest's findings (warnings only): the check reports them as its own */
   warnings: Finding[];
-  /** the text read, for a valid manifest: the check uses it rather than reading the file again */
-  source?: string;
 }
 
 /** Manifests are small; anything larger is not one, and is not read into memory. */
@@ -72,33 +71,37 @@ function errnoText(e: unknown): string {
   }
 }
 
-/** Reads a regular file without ever blocking on something that is not one. */
-async function readRegular(file: string): Promise<{ text: string } | CollectedManifest> {
-  let handle;
+/**
+ * Reads a regular file without ever blocking on something that is not one. Synchronous:
+ * the walk is sequential anyway, and four thread-pool round trips per file (open, fstat,
+ * read, close) cost about 0.4 ms each manifest where the system calls take microseconds.
+ */
+function readRegular(file: string): { text: string } | CollectedManifest {
+  let fd: number;
   try {
-    handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     return fail(file, code === 'ELOOP' ? 'symlink-loop' : code === 'ENOENT' ? 'dangling-symlink' : 'unreadable', `cannot open: ${errnoText(e)}`);
   }
   try {
-    const st = await handle.stat();
+    const st = fstatSync(fd);
     if (!st.isFile()) return fail(file, 'not-regular', `is ${kindOf(st)}: srvctl reads only regular files`);
     if (st.size > MAX_BYTES) return fail(file, 'too-large', `is ${st.size} bytes: larger than any manifest (${MAX_BYTES} bytes at most)`);
-    return { text: await handle.readFile('utf8') };
+    return { text: readFileSync(fd, 'utf8') };
   } catch (e) {
     return fail(file, 'unreadable', `cannot read: ${errnoText(e)}`);
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
 
 /** The entry for one file: its manifest, a failure, or null when it is YAML but no manifest. */
 async function load(file: string, explicit: boolean): Promise<CollectedManifest | null> {
-  const read = await readRegular(file);
+  const read = readRegular(file);
   if (!('text' in read)) return read;
   const result = parseManifest(file, read.text);
-  if (result.manifest) return { file, manifest: result.manifest, cluster: result.manifest.cluster, warnings: result.findings, source: read.text };
+  if (result.manifest) return { file, manifest: result.manifest, cluster: result.manifest.cluster, warnings: result.findings };
   // A second parse only on the failure path: was it meant as a manifest, and for which cluster?
   const doc = parseDocument(read.text, { uniqueKeys: false });
   const errors = result.findings.filter((f) => f.severity === 'error').map((f) => printable(formatFinding(f)));

@@ -57,7 +57,9 @@ export function metricsText(all: readonly ClusterMetrics[], nowSeconds = Math.fl
   const clusters = merge(all);
   const lines: string[] = [];
   const family = (name: string, help: string, type: string, rows: string[]) => {
-    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, ...rows);
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    // not push(...rows): a spread of some 100,000 rows (tens of thousands of clusters) overflows the stack
+    for (const row of rows) lines.push(row);
   };
   family(
     'srvctl_drift',

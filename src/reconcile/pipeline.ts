@@ -40,7 +40,7 @@ export async function reconcile(req: ReconcileRequest, deps: ReconcileDeps): Pro
   const begin = (s: Stage) => (stage = s);
   try {
     // 1. load, validate, and check that the format can express the manifest.
-    const { manifest, warnings } = requireManifest(req.file, await deps.readText(req.file));
+    const { manifest, warnings } = req.loaded ?? requireManifest(req.file, await deps.readText(req.file));
     report.manifest = manifest;
     report.warnings.push(...warnings.map(formatFinding));
     // A format the operator named that cannot express the manifest stops sync here, before
@@ -362,7 +362,8 @@ async function driftFindings(
   for (const k of plan.conflicts) findings.push({ kind: 'provider', record: `${k.record.name} ${k.record.type}`, message: `foreign record: ${recordText(k.record)} (${k.reason})` });
   for (const f of verdict.errors) findings.push({ kind: 'prediction', record: f.record, member: f.member, message: `once in sync, etcd ${manifest.etcd.version} would not bootstrap the intended cluster: ${f.message}` });
 
-  const nameservers = await verifyNameservers(manifest, provider, deps);
+  // drift's run shares the provider's answer among the manifests of one zone (src/drift/run-deps.ts)
+  const nameservers = manifest.verify.nameservers.length === 0 && deps.providerNameservers ? await deps.providerNameservers(provider, manifest) : await verifyNameservers(manifest, provider, deps);
   const ask = askerFor(deps, manifest);
   const report = await verifyOnce(nameservers, expectationsFor(after, touched), ask);
   for (const cell of report.cells.filter((c) => c.status !== 'ok')) {

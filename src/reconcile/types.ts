@@ -4,7 +4,7 @@ import type { Asker } from '../check/gather.js';
 import type { LiveMember } from '../drift/membership.js';
 import type { EtcdClient, EtcdTls } from '../etcd/client.js';
 import type { ErrorCode } from '../errors.js';
-import type { Manifest } from '../manifest/types.js';
+import type { Finding as ManifestFinding, Manifest } from '../manifest/types.js';
 import type { Plan } from '../plan/plan.js';
 import type { SavedPlan } from '../plan/saved.js';
 import type { Resolver } from '../predict/served.js';
@@ -22,8 +22,14 @@ export type Mode = 'plan' | 'sync' | 'drift' | 'destroy';
 
 export interface ReconcileRequest {
   mode: Mode;
-  /** the manifest file (stage 1 reads and validates it) */
+  /** the manifest file (stage 1 reads and validates it, unless `loaded` is given) */
   file: string;
+  /**
+   * `file` as the caller already read and validated it (drift's directory walk must, to
+   * report invalid and duplicate manifests before any check): stage 1 takes it as it is
+   * rather than reading and parsing the file a second time.
+   */
+  loaded?: { manifest: Manifest; warnings: ManifestFinding[] };
   /** sync: the render format and member, checked against the manifest in stage 1 */
   format?: Format;
   member?: string;
@@ -63,6 +69,12 @@ export interface ReconcileDeps {
   resolver?: Resolver;
   /** host name → addresses, for verify.nameservers given as names */
   lookupHost(host: string): Promise<string[]>;
+  /**
+   * drift: the nameservers to compare when the manifest names none, in place of asking the
+   * provider (its NS set) for each manifest: drift's run asks once per provider and zone
+   * (src/drift/run-deps.ts). Absent: the provider is asked.
+   */
+  providerNameservers?(provider: Provider, manifest: Manifest): Promise<NamedServer[]>;
   etcdClient(endpoints: string[], tls: EtcdTls): EtcdClient;
   now(): Date;
   sleep(ms: number): Promise<void>;

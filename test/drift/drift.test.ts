@@ -44,6 +44,13 @@ describe('drift: Prometheus textfile metrics', () => {
     assert.deepEqual([...previousSuccess(text)], [['a', 1700000000]]);
     assert.match(text, /^# TYPE srvctl_drift gauge$/m);
   });
+
+  it('50,000 clusters: every row is written (150,000 srvctl_drift rows in one family)', () => {
+    const many = Array.from({ length: 50_000 }, (_, i) => ({ cluster: `c${i}`, ok: true, durationSeconds: 0.01, drift: { provider: 1 }, lastSuccess: 1700000000 }));
+    const text = metricsText(many);
+    assert.equal(text.match(/^srvctl_drift\{/gm)?.length, 150_000);
+    assert.match(text, /^srvctl_drift\{cluster="c49999",kind="etcd"\} 0$/m);
+  });
 });
 
 describe('srvctl drift over a directory of manifests (zone files)', function () {
