@@ -145,7 +145,7 @@ class Channel {
     readonly pool: ChannelPool,
     readonly server: Server,
   ) {
-    this.socket = createSocket(isIP(server.host) === 6 ? 'udp6' : 'udp4');
+    this.socket = createSocket({ type: isIP(server.host) === 6 ? 'udp6' : 'udp4', lookup: literalLookup });
     this.socket.unref();
     this.socket.on('message', (buf) => this.receive(buf));
     this.socket.on('error', (err: NodeJS.ErrnoException) => {
@@ -161,6 +161,14 @@ class Channel {
       for (const p of this.queue) this.socket.send(p);
       this.queue = [];
     });
+    // With a literal address the bind and connect are done by now (no lookup to wait for):
+    // sends need not wait for the 'connect' event on the next tick.
+    try {
+      this.socket.remoteAddress();
+      this.connected = true;
+    } catch {
+      // still connecting: sends queue until the callback above
+    }
   }
 
   private queries(): Set<PendingQuery> {
@@ -241,6 +249,16 @@ class ChannelPool {
 }
 
 const pool = new ChannelPool();
+
+/**
+ * The sockets' lookup: servers are IP addresses (query() refuses anything else), so the
+ * address is its own answer, at once (dns.lookup would defer each bind and connect a tick).
+ */
+function literalLookup(address: string, family: unknown, callback: (err: Error | null, address: string, family: number) => void): void {
+  const v = isIP(address);
+  if (v) callback(null, address, v);
+  else callback(Object.assign(new Error(`${address} is not an IP address`), { code: 'EINVAL' }), address, 0);
+}
 
 export async function query(server: Server, qname: string, qtype: string, opts: QueryOptions): Promise<Answer> {
   const family = isIP(server.host);
