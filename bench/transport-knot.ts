@@ -47,9 +47,16 @@ async function startKnot(dir: string, port: number): Promise<ChildProcess> {
   throw new Error(`knotd did not answer: ${err}`);
 }
 
+/** This process's CPU time (user + system) since `since`, per lookup: both clients run in it, on the same loop. */
+function cpuPerLookup(since: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(since);
+  return (d.user + d.system) / N;
+}
+
 async function runOurs(port: number) {
   let wrong = 0;
   let failed = 0;
+  const cpu = process.cpuUsage();
   const t = process.hrtime.bigint();
   await mapLimit(Array.from({ length: N }), CONC, async () => {
     try {
@@ -59,7 +66,7 @@ async function runOurs(port: number) {
       failed++;
     }
   });
-  return { qps: N / (Number(process.hrtime.bigint() - t) / 1e9), wrong, failed };
+  return { qps: N / (Number(process.hrtime.bigint() - t) / 1e9), cpuUs: cpuPerLookup(cpu), wrong, failed };
 }
 
 async function runCares(port: number) {
@@ -67,6 +74,7 @@ async function runCares(port: number) {
   r.setServers([`127.0.0.1:${port}`]);
   let wrong = 0;
   let failed = 0;
+  const cpu = process.cpuUsage();
   const t = process.hrtime.bigint();
   await mapLimit(Array.from({ length: N }), CONC, async () => {
     try {
@@ -75,7 +83,7 @@ async function runCares(port: number) {
       failed++;
     }
   });
-  return { qps: N / (Number(process.hrtime.bigint() - t) / 1e9), wrong, failed };
+  return { qps: N / (Number(process.hrtime.bigint() - t) / 1e9), cpuUs: cpuPerLookup(cpu), wrong, failed };
 }
 
 export async function transportKnotBench(): Promise<Row[]> {
@@ -97,6 +105,8 @@ export async function transportKnotBench(): Promise<Row[]> {
     const ours: number[] = [];
     const cares: number[] = [];
     const ratios: number[] = [];
+    const oursCpu: number[] = [];
+    const caresCpu: number[] = [];
     let wrong = 0;
     let failed = 0;
     let caresWrong = 0;
@@ -107,6 +117,8 @@ export async function transportKnotBench(): Promise<Row[]> {
       ours.push(a.qps);
       cares.push(b.qps);
       ratios.push(a.qps / b.qps);
+      oursCpu.push(a.cpuUs);
+      caresCpu.push(b.cpuUs);
       wrong += a.wrong;
       failed += a.failed;
       caresWrong += b.wrong;
@@ -120,6 +132,14 @@ export async function transportKnotBench(): Promise<Row[]> {
         yardstick: `Node dns.Resolver (c-ares), same lookups, interleaved A B A B (${caresWrong} wrong, ${caresFailed} failed)`,
         yardstickValue: `${spread(cares)} q/s`,
         ratio: `${ratio(median(ratios), 1)} (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}, n=${ratios.length})`,
+        goal: '≥ 1.0×, 0 wrong',
+      },
+      {
+        what: 'CPU time per lookup of this process, srvctl transport, same runs (user + system)',
+        value: `${spread(oursCpu, (x) => x.toFixed(1))} µs`,
+        yardstick: 'c-ares, same runs',
+        yardstickValue: `${spread(caresCpu, (x) => x.toFixed(1))} µs`,
+        ratio: `${(median(oursCpu.map((x, i) => x / caresCpu[i]!))).toFixed(2)}× (n=${oursCpu.length})`,
       },
     ];
   } finally {
