@@ -2,6 +2,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { lookup as dnsLookup } from 'node:dns';
 import { createServer, isIP, type Server as TcpServer, type Socket as TcpSocket } from 'node:net';
 import type { Authority } from './authority.js';
+import { UdpAnswers } from './udp-answers.js';
 import { decodeMessage, encodeBareResponse, encodeResponse, RCODE, type Message, type ResponseSpec } from './codec.js';
 
 export interface ServerOptions {
@@ -57,8 +58,8 @@ const CACHE_ENTRIES = 20_000;
 export async function startServer(initial: Authority, opts: ServerOptions): Promise<RunningServer> {
   let authority = initial;
   let cache = new Map<string, Buffer>();
-  /** UDP answers by the raw query's key (see udpKey): a hit never decodes the query. */
-  let udpCache = new Map<string, Buffer>();
+  /** UDP answers by the raw query's key (udp-answers.ts): a hit never decodes the query. */
+  const udpAnswers = new UdpAnswers(CACHE_ENTRIES, UDP_AMPLIFICATION);
   const limits: TcpLimits = { ...TCP_DEFAULTS, ...opts.tcp };
   const family = isIP(opts.host) === 6 ? 'udp6' : 'udp4';
 
@@ -199,28 +200,19 @@ export async function startServer(initial: Authority, opts: ServerOptions): Prom
   let port = opts.port;
   for (let attempt = 0; ; attempt++) {
     const u = createSocket({ type: family, reuseAddr: false, lookup: literalLookup, ...(opts.reusePort ? { reusePort: true } : {}) } as Parameters<typeof createSocket>[0]);
-    // The hot path. A query of the plain shape (see udpKey) whose answer is cached costs one
+    // The hot path. A query of the plain shape (udp-answers.ts) whose answer is cached costs one
     // copy: the cached answer with the query's ID and question octets (their case, 0x20)
     // patched in. Everything else, and every first query of its kind, goes through respond().
     // With onQuery set every query is decoded, since the callback wants the Message.
     u.on('message', (buf, rinfo) => {
-      const key = fast ? udpKey(buf) : null;
-      let out: Buffer | null | undefined = key === null ? undefined : udpCache.get(key);
-      if (out) {
-        const hit = out;
-        out = Buffer.allocUnsafe(hit.length);
-        hit.copy(out, 0);
-        out[0] = buf[0]!;
-        out[1] = buf[1]!;
-        buf.copy(out, 12, 12, keyQuestionEnd);
-      } else {
-        out = respond(buf, 'udp');
-        if (out && key !== null && cachedAnswers.has(out)) {
-          if (udpCache.size >= CACHE_ENTRIES) udpCache.clear();
-          udpCache.set(key, out);
-        }
+      let out = fast ? udpAnswers.answer(buf) : undefined;
+      if (!out) {
+        const built = respond(buf, 'udp');
+        if (!built) return;
+        if (fast && cachedAnswers.has(built)) udpAnswers.store(buf, built);
+        out = built;
       }
-      if (out) u.send(out, rinfo.port, rinfo.address);
+      u.send(out, rinfo.port, rinfo.address);
     });
     await new Promise<void>((resolve, reject) => {
       u.once('error', reject);
@@ -260,7 +252,7 @@ export async function startServer(initial: Authority, opts: ServerOptions): Prom
     swap(next) {
       authority = next;
       cache = new Map();
-      udpCache = new Map();
+      udpAnswers.clear();
     },
     tcpConnections: () => sockets.size,
     close: () =>
@@ -280,61 +272,6 @@ function literalLookup(address: string, family: unknown, callback: (err: Error |
   if (v) callback(null, address, v);
   else dnsLookup(address, family as number, callback as never);
 }
-
-/**
- * The cache key of a UDP query of the plain shape — header with QR=0, opcode 0, one
- * question, no answer or authority records, at most one OPT record (root owner) in
- * additional, and nothing after it — or null for any other shape, which then takes the
- * full decoder. The key holds all a cached answer depends on: the question's octets with
- * ASCII case folded (names holding octets ≥ 0x80 are left to the decoder), RD, the EDNS
- * version and DO bit, and the size limit of the answer, which follows from the
- * advertised payload size and the query's own length (UDP_AMPLIFICATION). OPT options
- * (a cookie) do not change the answer; they change only the length, so the limit.
- */
-export function udpKey(buf: Buffer): string | null {
-  const len = buf.length;
-  if (len < 17 || len > 512) return null;
-  if ((buf[2]! & 0xf8) !== 0 || buf[4] !== 0 || buf[5] !== 1 || buf[6] !== 0 || buf[7] !== 0 || buf[8] !== 0 || buf[9] !== 0 || buf[10] !== 0) return null;
-  const ar = buf[11]!;
-  if (ar > 1) return null;
-  let o = 12;
-  let upper = false;
-  for (;;) {
-    const l = buf[o]!;
-    if (l === 0) break;
-    if (l > 63) return null;
-    const end = o + 1 + l;
-    if (end >= len) return null;
-    for (let i = o + 1; i < end; i++) {
-      const c = buf[i]!;
-      if (c >= 0x80) return null;
-      if (c >= 0x41 && c <= 0x5a) upper = true;
-    }
-    o = end;
-  }
-  const qEnd = o + 5;
-  if (qEnd - 12 > 259 || qEnd > len) return null;
-  let shape: number;
-  let size = 512;
-  if (ar === 0) {
-    if (qEnd !== len) return null;
-    shape = 0;
-  } else {
-    // root owner, TYPE OPT, then class = size, ttl = ext-rcode/version/flags, rdlength
-    if (qEnd + 11 > len || buf[qEnd] !== 0 || buf[qEnd + 1] !== 0 || buf[qEnd + 2] !== 41) return null;
-    if (qEnd + 11 + buf.readUInt16BE(qEnd + 9) !== len) return null;
-    size = Math.max(512, buf.readUInt16BE(qEnd + 3));
-    shape = 1 + ((buf[qEnd + 6]! << 1) | (buf[qEnd + 7]! >> 7));
-  }
-  const limit = Math.min(size, 4096, Math.max(len * UDP_AMPLIFICATION, 12 + len));
-  keyQuestionEnd = qEnd;
-  // Only the name's octets are folded (all below 0x80 here): QTYPE and QCLASS go in as numbers.
-  const name = buf.toString('latin1', 12, o + 1); // with the root octet: the name delimits itself
-  return `${upper ? name.toLowerCase() : name}|${buf.readUInt32BE(o + 1)}|${buf[2]! & 1}${shape}|${limit}`;
-}
-
-/** The end of the question udpKey last read: where the octets to copy into a cached answer end. */
-let keyQuestionEnd = 0;
 
 /** End of the (single) question section of a query, or 0 when it does not parse simply. */
 function questionEnd(buf: Buffer): number {

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { Authority } from '../../src/dns/authority.js';
-import { startServer, udpKey, type RunningServer } from '../../src/dns/server.js';
+import { startServer, UDP_AMPLIFICATION, type RunningServer } from '../../src/dns/server.js';
+import { udpKey as keyOf } from '../../src/dns/udp-answers.js';
 import { parseZone } from '../../src/dns/zonefile.js';
 import { TEST_ZONE } from '../support/zone.js';
 
 /**
- * The UDP answer cache (server.ts udpKey): a cached answer, patched with the query's ID and
+ * The UDP answer cache (udp-answers.ts): a cached answer, patched with the query's ID and
  * question octets, must be byte for byte what the full path (decode, look up, encode)
  * answers to the same packet. The reference server gets an onQuery callback, which turns
  * the cached path off.
@@ -75,6 +76,8 @@ function ask(port: number, p: Buffer): Promise<Buffer> {
 function recase(name: string, pattern: number): string {
   return [...name].map((c, i) => ((pattern >> i % 16) & 1 ? (c === c.toLowerCase() ? c.toUpperCase() : c.toLowerCase()) : c)).join('');
 }
+
+const udpKey = (query: Buffer) => keyOf(query, UDP_AMPLIFICATION);
 
 describe('embedded server: cached UDP answers', () => {
   let fast: RunningServer;
