@@ -38,10 +38,13 @@ async function startKnot(dir: string, port: number): Promise<ChildProcess> {
     child.once('error', rej);
     child.once('exit', (c) => rej(new Error(`knotd exited ${c}: ${err}`)));
   });
-  // Ready when it answers; polled by queries, bounded by the attempts.
-  for (let i = 0; i < 100; i++) {
+  // Ready when it answers; polled by queries for at most 15 s. A refused query fails at
+  // once (ICMP port unreachable), so refusals are paced rather than counted.
+  const until = Date.now() + 15_000;
+  while (Date.now() < until) {
     const ok = await Promise.race([query({ host: '127.0.0.1', port }, NAME, 'SRV', { timeoutMs: 100, retries: 0 }).then((a) => a.answers.length === 3, () => false), failed]);
     if (ok) return child;
+    await new Promise((res) => setTimeout(res, 20));
   }
   child.kill('SIGKILL');
   throw new Error(`knotd did not answer: ${err}`);
