@@ -95,16 +95,37 @@ interface Suffix {
 
 const ROOT: Suffix = { text: '', lower: '', wire: 1, jumps: 0 };
 
+/**
+ * The suffix memo, shared by all messages (decoding is synchronous, one message at a
+ * time): label offset → the name from there on, valid while its stamp is the current
+ * message's. A message is at most 65,535 octets, so offsets index arrays: no map to grow
+ * and rehash per message. Allocated on the first decode.
+ */
+let memoStamp: Uint32Array | undefined;
+let memoValue: (Suffix | undefined)[] | undefined;
+let epochNow = 0;
+
+function nextEpoch(): number {
+  if (!memoStamp || epochNow === 0xffffffff) {
+    memoStamp = new Uint32Array(65536);
+    memoValue = new Array<Suffix | undefined>(65536).fill(undefined);
+    epochNow = 0;
+  }
+  return ++epochNow;
+}
+
 class NameReader {
-  /** label offset → the name from there on */
-  private readonly suffixes = new Map<number, Suffix>();
+  /** this message's mark in the shared suffix memo (see memoFor) */
+  private readonly epoch: number;
   private readonly starts: number[] = [];
   /** after a successful read(): where the name ends in the message, whether a pointer was followed, its normalized form */
   end = 0;
   compressed = false;
   lower = '';
 
-  constructor(private readonly buf: Buffer) {}
+  constructor(private readonly buf: Buffer) {
+    this.epoch = nextEpoch();
+  }
 
   /** The name at `off`, case kept, without the trailing dot ("" for the root); null: use the general path. */
   read(off: number): string | null {
@@ -117,7 +138,7 @@ class NameReader {
     let tail = ROOT;
     for (;;) {
       if (pos >= buf.length) return null;
-      const known = this.suffixes.get(pos);
+      const known = memoStamp![pos] === this.epoch ? memoValue![pos] : undefined;
       if (known !== undefined) {
         tail = known;
         if (jumps + known.jumps > 127) return null;
@@ -165,7 +186,8 @@ class NameReader {
       const label = labelString(buf, at + 1, at + 1 + len);
       const lowLabel = upper ? label.toLowerCase() : label;
       s = s.wire === 1 ? { text: label, lower: lowLabel, wire, jumps: tailJumps } : { text: `${label}.${s.text}`, lower: `${lowLabel}.${s.lower}`, wire, jumps: tailJumps };
-      this.suffixes.set(at, s);
+      memoStamp![at] = this.epoch;
+      memoValue![at] = s;
     }
     this.end = end;
     this.compressed = jumps + tail.jumps > 0;
