@@ -89,7 +89,8 @@ export interface QuerySpec {
 export function encodeQueryMessage(q: QuerySpec): Buffer {
   const cookieLen = q.ednsSize && q.cookie ? 4 + 8 + (q.cookie.server?.length ?? 0) : 0;
   const optLen = q.ednsSize ? 11 + cookieLen : 0;
-  const out = Buffer.alloc(12 + q.wireName.length + 4 + optLen);
+  const out = Buffer.allocUnsafe(12 + q.wireName.length + 4 + optLen);
+  out.fill(0, 0, 12); // every other octet is written below
   out.writeUInt16BE(q.id, 0);
   out.writeUInt16BE(q.rd ? 0x0100 : 0, 2);
   out.writeUInt16BE(1, 4); // QDCOUNT
