@@ -4,7 +4,7 @@
  * servers under dnsperf (srvctl serve in one process and with --workers 2, against BIND).
  */
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import dns2 from 'dns2';
@@ -88,14 +88,41 @@ export async function codecBench(): Promise<Row[]> {
   return rows;
 }
 
-function dnsperf(port: number, input: string, seconds: number): Promise<number> {
+interface PerfRun {
+  qps: number;
+  completed: number;
+}
+
+function dnsperf(port: number, input: string, seconds: number): Promise<PerfRun> {
   return new Promise((resolve, reject) =>
     execFile('dnsperf', ['-s', '127.0.0.1', '-p', String(port), '-d', input, '-l', String(seconds), '-c', '4', '-q', '200'], (err, stdout) => {
       const m = /Queries per second:\s+([\d.]+)/.exec(stdout);
-      if (!m) reject(err ?? new Error(stdout));
-      else resolve(Number(m[1]));
+      const done = /Queries completed:\s+(\d+)/.exec(stdout);
+      if (!m || !done) reject(err ?? new Error(stdout));
+      else resolve({ qps: Number(m[1]), completed: Number(done[1]) });
     }),
   );
+}
+
+/** CPU seconds (user + system, all threads) the processes have used so far, from /proc. */
+async function cpuSeconds(pids: number[], tick: number): Promise<number> {
+  let ticks = 0;
+  for (const pid of pids) {
+    const stat = await readFile(`/proc/${pid}/stat`, 'latin1');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    ticks += Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15)
+  }
+  return ticks / tick;
+}
+
+/**
+ * One dnsperf run against a server, with the server's CPU time per answered query: the
+ * figure the server controls, where q/s also depends on what else the two cores run.
+ */
+async function measured(port: number, input: string, pids: number[], tick: number): Promise<{ qps: number; cpuUs: number }> {
+  const before = await cpuSeconds(pids, tick);
+  const run = await dnsperf(port, input, 3);
+  return { qps: run.qps, cpuUs: ((await cpuSeconds(pids, tick)) - before) * 1e6 / run.completed };
 }
 
 export async function serveBench(): Promise<Row[]> {
@@ -116,24 +143,39 @@ export async function serveBench(): Promise<Row[]> {
     const input = join(dir, 'queries.txt');
     await writeFile(input, ['_etcd-server._tcp.c1.example.com SRV', 'n1.c1.example.com A', 'nope.c1.example.com A', '_etcd-client._tcp.c1.example.com SRV'].join('\n') + '\n');
     const [p1, p2, p3] = [await freePort(), await freePort(), await freePort()];
-    started.push(await start(process.execPath, [CLI, 'serve', zone, '--origin', 'example.com', '--listen', `127.0.0.1:${p1}`], /serving zone/));
-    started.push(await start(process.execPath, [CLI, 'serve', zone, '--origin', 'example.com', '--listen', `127.0.0.1:${p2}`, '--workers', '2'], /serving zone[^]*serving zone/));
+    const single = await start(process.execPath, [CLI, 'serve', zone, '--origin', 'example.com', '--listen', `127.0.0.1:${p1}`], /serving zone/);
+    started.push(single);
+    const workers = await start(process.execPath, [CLI, 'serve', zone, '--origin', 'example.com', '--listen', `127.0.0.1:${p2}`, '--workers', '2'], /started 2 workers \(pids (\d+), (\d+)\)[^]*serving zone[^]*serving zone/);
+    started.push(workers);
     await mkdir(join(dir, 'bind'));
     await writeFile(join(dir, 'bind', 'named.conf'), `options { directory "${join(dir, 'bind')}"; listen-on port ${p3} { 127.0.0.1; }; listen-on-v6 { none; }; recursion no; notify no; dnssec-validation no; pid-file none; session-keyfile none; };\ncontrols { };\nzone "example.com" { type primary; file "${zone}"; };\n`);
-    started.push(await start('named', ['-g', '-c', join(dir, 'bind', 'named.conf')], /running/));
-    const one: number[] = [];
-    const two: number[] = [];
-    const bind: number[] = [];
+    const named = await start('named', ['-g', '-c', join(dir, 'bind', 'named.conf')], /running/);
+    started.push(named);
+    const tick = await new Promise<number>((resolve) => execFile('getconf', ['CLK_TCK'], (err, out) => resolve(err ? 100 : Number(out.trim()) || 100)));
+    const pidsOf = {
+      one: [single.pid!],
+      two: [workers.pid!, Number(workers.ready[1]), Number(workers.ready[2])],
+      bind: [named.pid!],
+    };
+    const one: { qps: number; cpuUs: number }[] = [];
+    const two: { qps: number; cpuUs: number }[] = [];
+    const bind: { qps: number; cpuUs: number }[] = [];
     await dnsperf(p1, input, 1); // warm up
+    await dnsperf(p2, input, 1);
     for (let round = 0; round < 5; round++) {
-      one.push(await dnsperf(p1, input, 3));
-      bind.push(await dnsperf(p3, input, 3));
-      two.push(await dnsperf(p2, input, 3));
+      one.push(await measured(p1, input, pidsOf.one, tick));
+      bind.push(await measured(p3, input, pidsOf.bind, tick));
+      two.push(await measured(p2, input, pidsOf.two, tick));
     }
+    const qps = (v: typeof one) => v.map((x) => x.qps);
+    const cpu = (v: typeof one) => v.map((x) => x.cpuUs);
     const yard = 'BIND 9 named, same zone, same dnsperf (-c 4 -q 200, 3 s runs), interleaved';
+    const cpuYard = 'BIND 9 named (all its threads), same runs';
     return [
-      { what: 'srvctl serve, one process, dnsperf', value: fmt(spread(one), 'q/s'), yardstick: yard, yardstickValue: fmt(spread(bind), 'q/s'), ratio: ratioSpread(one, bind) },
-      { what: 'srvctl serve --workers 2, dnsperf', value: fmt(spread(two), 'q/s'), yardstick: yard, yardstickValue: fmt(spread(bind), 'q/s'), ratio: ratioSpread(two, bind) },
+      { what: 'srvctl serve, one process, dnsperf', value: fmt(spread(qps(one)), 'q/s'), yardstick: yard, yardstickValue: fmt(spread(qps(bind)), 'q/s'), ratio: ratioSpread(qps(one), qps(bind)), goal: '≥ 0.9×' },
+      { what: 'srvctl serve --workers 2, dnsperf', value: fmt(spread(qps(two)), 'q/s'), yardstick: yard, yardstickValue: fmt(spread(qps(bind)), 'q/s'), ratio: ratioSpread(qps(two), qps(bind)), goal: '≥ 1.2×' },
+      { what: 'CPU time per answered query, srvctl serve, one process (user + system, from /proc)', value: fmt(spread(cpu(one)), 'µs', 1), yardstick: cpuYard, yardstickValue: fmt(spread(cpu(bind)), 'µs', 1), ratio: ratioSpread(cpu(one), cpu(bind)) },
+      { what: 'CPU time per answered query, srvctl serve --workers 2 (primary and both workers)', value: fmt(spread(cpu(two)), 'µs', 1), yardstick: cpuYard, yardstickValue: fmt(spread(cpu(bind)), 'µs', 1), ratio: ratioSpread(cpu(two), cpu(bind)) },
     ];
   } finally {
     for (const c of started) await stop(c);

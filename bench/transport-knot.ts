@@ -38,18 +38,28 @@ async function startKnot(dir: string, port: number): Promise<ChildProcess> {
     child.once('error', rej);
     child.once('exit', (c) => rej(new Error(`knotd exited ${c}: ${err}`)));
   });
-  // Ready when it answers; polled by queries, bounded by the attempts.
-  for (let i = 0; i < 100; i++) {
+  // Ready when it answers; polled by queries for at most 15 s. A refused query fails at
+  // once (ICMP port unreachable), so refusals are paced rather than counted.
+  const until = Date.now() + 15_000;
+  while (Date.now() < until) {
     const ok = await Promise.race([query({ host: '127.0.0.1', port }, NAME, 'SRV', { timeoutMs: 100, retries: 0 }).then((a) => a.answers.length === 3, () => false), failed]);
     if (ok) return child;
+    await new Promise((res) => setTimeout(res, 20));
   }
   child.kill('SIGKILL');
   throw new Error(`knotd did not answer: ${err}`);
 }
 
+/** This process's CPU time (user + system) since `since`, per lookup: both clients run in it, on the same loop. */
+function cpuPerLookup(since: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(since);
+  return (d.user + d.system) / N;
+}
+
 async function runOurs(port: number) {
   let wrong = 0;
   let failed = 0;
+  const cpu = process.cpuUsage();
   const t = process.hrtime.bigint();
   await mapLimit(Array.from({ length: N }), CONC, async () => {
     try {
@@ -59,7 +69,7 @@ async function runOurs(port: number) {
       failed++;
     }
   });
-  return { qps: N / (Number(process.hrtime.bigint() - t) / 1e9), wrong, failed };
+  return { qps: N / (Number(process.hrtime.bigint() - t) / 1e9), cpuUs: cpuPerLookup(cpu), wrong, failed };
 }
 
 async function runCares(port: number) {
@@ -67,6 +77,7 @@ async function runCares(port: number) {
   r.setServers([`127.0.0.1:${port}`]);
   let wrong = 0;
   let failed = 0;
+  const cpu = process.cpuUsage();
   const t = process.hrtime.bigint();
   await mapLimit(Array.from({ length: N }), CONC, async () => {
     try {
@@ -75,7 +86,7 @@ async function runCares(port: number) {
       failed++;
     }
   });
-  return { qps: N / (Number(process.hrtime.bigint() - t) / 1e9), wrong, failed };
+  return { qps: N / (Number(process.hrtime.bigint() - t) / 1e9), cpuUs: cpuPerLookup(cpu), wrong, failed };
 }
 
 export async function transportKnotBench(): Promise<Row[]> {
@@ -97,6 +108,8 @@ export async function transportKnotBench(): Promise<Row[]> {
     const ours: number[] = [];
     const cares: number[] = [];
     const ratios: number[] = [];
+    const oursCpu: number[] = [];
+    const caresCpu: number[] = [];
     let wrong = 0;
     let failed = 0;
     let caresWrong = 0;
@@ -107,6 +120,8 @@ export async function transportKnotBench(): Promise<Row[]> {
       ours.push(a.qps);
       cares.push(b.qps);
       ratios.push(a.qps / b.qps);
+      oursCpu.push(a.cpuUs);
+      caresCpu.push(b.cpuUs);
       wrong += a.wrong;
       failed += a.failed;
       caresWrong += b.wrong;
@@ -120,6 +135,14 @@ export async function transportKnotBench(): Promise<Row[]> {
         yardstick: `Node dns.Resolver (c-ares), same lookups, interleaved A B A B (${caresWrong} wrong, ${caresFailed} failed)`,
         yardstickValue: `${spread(cares)} q/s`,
         ratio: `${ratio(median(ratios), 1)} (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}, n=${ratios.length})`,
+        goal: '≥ 1.0×, 0 wrong',
+      },
+      {
+        what: 'CPU time per lookup of this process, srvctl transport, same runs (user + system)',
+        value: `${spread(oursCpu, (x) => x.toFixed(1))} µs`,
+        yardstick: 'c-ares, same runs',
+        yardstickValue: `${spread(caresCpu, (x) => x.toFixed(1))} µs`,
+        ratio: `${(median(oursCpu.map((x, i) => x / caresCpu[i]!))).toFixed(2)}× (n=${oursCpu.length})`,
       },
     ];
   } finally {

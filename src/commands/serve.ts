@@ -114,9 +114,10 @@ export async function serve(ctx: Context, file: string, flags: ServeFlags, signa
     server = await startServer(authority, {
       host: listen.host,
       port: listen.port,
-      onQuery: (q, rcode, transport) => {
-        if (ctx.verbose) ctx.err(`${transport} ${q?.questions[0] ? `${q.questions[0].name} ${typeName(q.questions[0].type)}` : '(malformed)'} → ${rcodeName(rcode)}\n`);
-      },
+      // Without --verbose no callback: the server's cached fast path then never decodes a query.
+      onQuery: ctx.verbose
+        ? (q, rcode, transport) => ctx.err(`${transport} ${q?.questions[0] ? `${q.questions[0].name} ${typeName(q.questions[0].type)}` : '(malformed)'} → ${rcodeName(rcode)}\n`)
+        : undefined,
     });
   } catch (e) {
     throw new SrvctlError('io', `cannot listen on ${flags.listen ?? '127.0.0.1:5353'}: ${(e as NodeJS.ErrnoException).code === 'EADDRINUSE' ? 'address in use' : (e as Error).message}`);

@@ -64,6 +64,148 @@ export interface Message {
 
 const HEADER = 12;
 
+/**
+ * Octets a label may hold and still read as itself in presentation form: 0x21–0x7E
+ * without the specials that name.ts escapes (. " ( ) ; \\ @ $). A name of such labels
+ * normalizes by lower-casing alone, so the decoder reads it without the general path.
+ */
+const PLAIN = new Uint8Array(256); // 1 plain, 3 plain and upper case (A–Z)
+for (let c = 0x21; c <= 0x7e; c++) PLAIN[c] = c >= 0x41 && c <= 0x5a ? 3 : 1;
+for (const c of '."();\\@$') PLAIN[c.charCodeAt(0)] = 0;
+
+/**
+ * Names of one message read fast: each label start's suffix (case kept, and its wire
+ * length) is remembered, so a compression pointer to a name already read costs a lookup.
+ * Only names of plain labels are read so; anything else (an escape, a bad pointer, a name
+ * too long) returns null, and the general path reads it (and reports the error).
+ */
+/** Buffer's own latin1 decoder, without toString's argument handling (a label is decoded per call). */
+const latin1 = (Buffer.prototype as unknown as { latin1Slice?: (start: number, end: number) => string }).latin1Slice;
+const labelString = latin1 ? (buf: Buffer, start: number, end: number) => latin1.call(buf, start, end) : (buf: Buffer, start: number, end: number) => buf.toString('latin1', start, end);
+
+interface Suffix {
+  /** case kept, and lower-cased (the normalized form for plain labels) */
+  text: string;
+  lower: string;
+  /** wire length, root octet included */
+  wire: number;
+  /** pointers followed on the way to the root */
+  jumps: number;
+}
+
+const ROOT: Suffix = { text: '', lower: '', wire: 1, jumps: 0 };
+
+/**
+ * The suffix memo, shared by all messages (decoding is synchronous, one message at a
+ * time): label offset → the name from there on, valid while its stamp is the current
+ * message's. A message is at most 65,535 octets, so offsets index arrays: no map to grow
+ * and rehash per message. Allocated on the first decode.
+ */
+let memoStamp: Uint32Array | undefined;
+let memoValue: (Suffix | undefined)[] | undefined;
+let epochNow = 0;
+
+function nextEpoch(): number {
+  if (!memoStamp || epochNow === 0xffffffff) {
+    memoStamp = new Uint32Array(65536);
+    memoValue = new Array<Suffix | undefined>(65536).fill(undefined);
+    epochNow = 0;
+  }
+  return ++epochNow;
+}
+
+class NameReader {
+  /** this message's mark in the shared suffix memo (see memoFor) */
+  private readonly epoch: number;
+  private readonly starts: number[] = [];
+  /** after a successful read(): where the name ends in the message, whether a pointer was followed, its normalized form */
+  end = 0;
+  compressed = false;
+  lower = '';
+
+  constructor(private readonly buf: Buffer) {
+    this.epoch = nextEpoch();
+  }
+
+  /** The name at `off`, case kept, without the trailing dot ("" for the root); null: use the general path. */
+  read(off: number): string | null {
+    const buf = this.buf;
+    const starts = this.starts;
+    let count = 0; // entries of `starts` in use (the array is reused, never shrunk)
+    let pos = off;
+    let end = -1;
+    let jumps = 0;
+    let tail = ROOT;
+    for (;;) {
+      if (pos >= buf.length) return null;
+      const known = memoStamp![pos] === this.epoch ? memoValue![pos] : undefined;
+      if (known !== undefined) {
+        tail = known;
+        if (jumps + known.jumps > 127) return null;
+        if (end < 0) end = messageNameEnd(buf, pos);
+        break;
+      }
+      const len = buf[pos]!;
+      if (len === 0) {
+        if (end < 0) end = pos + 1;
+        break;
+      }
+      if ((len & 0xc0) === 0xc0) {
+        if (pos + 1 >= buf.length) return null;
+        const target = ((len & 0x3f) << 8) | buf[pos + 1]!;
+        if (target >= pos || ++jumps > 127) return null;
+        if (end < 0) end = pos + 2;
+        starts[count++] = -1; // a pointer: the suffixes before it include one more jump
+        pos = target;
+        continue;
+      }
+      if (len & 0xc0 || pos + 1 + len > buf.length) return null;
+      let upper = 0;
+      for (let i = pos + 1; i <= pos + len; i++) {
+        const c = PLAIN[buf[i]!]!;
+        if (c === 0) return null;
+        upper |= c;
+      }
+      starts[count++] = upper & 2 ? -2 - pos : pos; // upper case in this label: stored negated
+      pos += 1 + len;
+    }
+    // Suffixes from the last label back: each one remembered under its label's offset.
+    let s = tail;
+    let tailJumps = tail.jumps;
+    for (let k = count - 1; k >= 0; k--) {
+      let at = starts[k]!;
+      if (at === -1) {
+        tailJumps++;
+        continue;
+      }
+      const upper = at < -1;
+      if (upper) at = -2 - at;
+      const len = buf[at]!;
+      const wire = s.wire + 1 + len;
+      if (wire > 255) return null;
+      const label = labelString(buf, at + 1, at + 1 + len);
+      const lowLabel = upper ? label.toLowerCase() : label;
+      s = s.wire === 1 ? { text: label, lower: lowLabel, wire, jumps: tailJumps } : { text: `${label}.${s.text}`, lower: `${lowLabel}.${s.lower}`, wire, jumps: tailJumps };
+      memoStamp![at] = this.epoch;
+      memoValue![at] = s;
+    }
+    this.end = end;
+    this.compressed = jumps + tail.jumps > 0;
+    this.lower = s.lower;
+    return s.text;
+  }
+}
+
+/** Offset after the name at `pos` (its first pointer or its root octet). */
+function messageNameEnd(buf: Buffer, pos: number): number {
+  for (;;) {
+    const len = buf[pos]!;
+    if (len === 0) return pos + 1;
+    if ((len & 0xc0) === 0xc0) return pos + 2;
+    pos += 1 + len;
+  }
+}
+
 /** Decodes a message; throws only when not even the header can be read. */
 export function decodeMessage(buf: Buffer): Message {
   if (buf.length < HEADER) throw new Error(`message is ${buf.length} octets, shorter than a header`);
@@ -85,19 +227,34 @@ export function decodeMessage(buf: Buffer): Message {
   const counts = [buf.readUInt16BE(4), buf.readUInt16BE(6), buf.readUInt16BE(8), buf.readUInt16BE(10)];
   let off = HEADER;
   const formErrors: string[] = [];
+  const names = new NameReader(buf);
   try {
     for (let i = 0; i < counts[0]!; i++) {
-      const n = readName(buf, off);
-      if (n.end + 4 > buf.length) throw new Error('question runs past the end of the message');
-      const wireName = labelsToName(n.labels);
-      msg.questions.push({ name: normalizeName(wireName), type: buf.readUInt16BE(n.end), class: buf.readUInt16BE(n.end + 2), wireName });
-      off = n.end + 4;
+      let wireName = names.read(off);
+      let end = names.end;
+      let name = names.lower;
+      if (wireName === null) {
+        const n = readName(buf, off);
+        wireName = labelsToName(n.labels);
+        name = normalizeName(wireName);
+        end = n.end;
+      }
+      if (end + 4 > buf.length) throw new Error('question runs past the end of the message');
+      msg.questions.push({ name, type: buf.readUInt16BE(end), class: buf.readUInt16BE(end + 2), wireName });
+      off = end + 4;
     }
     const sections = [msg.answers, msg.authority, msg.additional];
     for (let s = 0; s < 3; s++) {
       for (let i = 0; i < counts[s + 1]!; i++) {
-        const owner = readName(buf, off);
-        const p = owner.end;
+        let ownerText = names.read(off);
+        let p = names.end;
+        let root = ownerText === '';
+        if (ownerText === null) {
+          const owner = readName(buf, off);
+          p = owner.end;
+          root = owner.labels.length === 0;
+          ownerText = normalizeName(labelsToName(owner.labels));
+        } else ownerText = names.lower; // plain labels: normalized by lower-casing alone
         if (p + 10 > buf.length) throw new Error('record header runs past the end of the message');
         const type = buf.readUInt16BE(p);
         const klass = buf.readUInt16BE(p + 2);
@@ -109,7 +266,7 @@ export function decodeMessage(buf: Buffer): Message {
         if (type === TYPE.OPT) {
           if (s !== 2) formErrors.push('OPT record outside the additional section');
           else if (msg.edns) formErrors.push('more than one OPT record');
-          else if (owner.labels.length !== 0) formErrors.push('OPT record owner is not the root');
+          else if (!root) formErrors.push('OPT record owner is not the root');
           else {
             msg.edns = { size: klass, version: (ttl >>> 16) & 0xff, do: (ttl & 0x8000) !== 0, extendedRcode: ttl >>> 24 };
             msg.ednsSize = Math.max(512, klass);
@@ -118,8 +275,10 @@ export function decodeMessage(buf: Buffer): Message {
           continue;
         }
         const tname = typeName(type);
-        const { rdata, compressed } = wireToRdata(tname, buf, rdOff, rdlen);
-        const rec: DecodedRec = { name: normalizeName(labelsToName(owner.labels)), type: tname, ttl, rdata };
+        let rdata = fastRdata(names, type, buf, rdOff, rdlen);
+        let compressed = names.compressed;
+        if (rdata === null) ({ rdata, compressed } = wireToRdata(tname, buf, rdOff, rdlen));
+        const rec: DecodedRec = { name: ownerText, type: tname, ttl, rdata };
         if (compressed && !COMPRESSIBLE.has(tname)) rec.compressedTarget = true;
         sections[s]!.push(rec);
       }
@@ -130,6 +289,26 @@ export function decodeMessage(buf: Buffer): Message {
   }
   if (formErrors.length) msg.formErrors = formErrors;
   return msg;
+}
+
+/**
+ * rdata of the types a verifier reads most (A, SRV, and the one-name types), read with
+ * the message's NameReader; null for every other type or form, which wireToRdata reads.
+ * The output is wireToRdata's: the same canonical text. After a name type,
+ * `names.compressed` says whether its name used a pointer (false for A).
+ */
+function fastRdata(names: NameReader, type: number, buf: Buffer, off: number, len: number): string | null {
+  names.compressed = false;
+  if (type === 1) return len === 4 ? `${buf[off]}.${buf[off + 1]}.${buf[off + 2]}.${buf[off + 3]}` : null;
+  let at: number;
+  if (type === 33) at = off + 6;
+  else if (type === 2 || type === 5 || type === 12) at = off;
+  else return null;
+  if (at >= off + len) return null;
+  const name = names.read(at);
+  if (name === null || names.end !== off + len) return null;
+  const target = name === '' ? '.' : `${names.lower}.`;
+  return type === 33 ? `${buf.readUInt16BE(off)} ${buf.readUInt16BE(off + 2)} ${buf.readUInt16BE(off + 4)} ${target}` : target;
 }
 
 /** A reply to build: a Message without the parts only a decoder fills in (QR is always set). */

@@ -35,8 +35,12 @@ export function randomId(): number {
   return pool.readUInt16BE(take(2));
 }
 
-/** The name in wire form (labels, root), each ASCII letter's case drawn at random. */
-export function wireNameRandomCase(name: string, randomize: boolean): Buffer {
+/** Wire forms of the names asked, so a query copies one instead of building it. */
+const wireNames = new Map<string, Buffer>();
+
+function plainWire(name: string): Buffer {
+  let w = wireNames.get(name);
+  if (w) return w;
   const labels = name === '' ? [] : name.split('.');
   const parts: Buffer[] = [];
   let length = 1;
@@ -47,14 +51,25 @@ export function wireNameRandomCase(name: string, randomize: boolean): Buffer {
     length += 1 + b.length;
   }
   if (length > 255) throw new Error(`${name} is longer than 255 octets on the wire`);
-  const out = labelsWire(parts);
+  w = labelsWire(parts);
+  if (wireNames.size >= 10_000) wireNames.clear();
+  wireNames.set(name, w);
+  return w;
+}
+
+/** The name in wire form (labels, root), each ASCII letter's case drawn at random. A buffer of its own. */
+export function wireNameRandomCase(name: string, randomize: boolean): Buffer {
+  const plain = plainWire(name);
+  const length = plain.length;
+  const out = Buffer.allocUnsafe(length);
+  plain.copy(out, 0);
   if (randomize) {
-    const bits = take(Math.ceil(length / 8)); // read in place: the pool is not handed out
+    const bits = take((length + 7) >> 3); // read in place: the pool is not handed out
     for (let i = 0; i < length - 1; i++) {
-      const c = out[i]!;
-      const letter = (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+      const c = out[i]! | 0x20;
+      const letter = c >= 0x61 && c <= 0x7a;
       // length octets are at most 63, below every letter's code, so only name octets flip
-      if (letter && (pool[bits + (i >> 3)]! >> (i & 7)) & 1) out[i] = c ^ 0x20;
+      if (letter && ((pool[bits + (i >> 3)]! >> (i & 7)) & 1) === 1) out[i] = out[i]! ^ 0x20;
     }
   }
   return out;
@@ -74,7 +89,8 @@ export interface QuerySpec {
 export function encodeQueryMessage(q: QuerySpec): Buffer {
   const cookieLen = q.ednsSize && q.cookie ? 4 + 8 + (q.cookie.server?.length ?? 0) : 0;
   const optLen = q.ednsSize ? 11 + cookieLen : 0;
-  const out = Buffer.alloc(12 + q.wireName.length + 4 + optLen);
+  const out = Buffer.allocUnsafe(12 + q.wireName.length + 4 + optLen);
+  out.fill(0, 0, 12); // every other octet is written below
   out.writeUInt16BE(q.id, 0);
   out.writeUInt16BE(q.rd ? 0x0100 : 0, 2);
   out.writeUInt16BE(1, 4); // QDCOUNT
@@ -118,6 +134,10 @@ export interface ReplyHead {
 
 /** Reads a name at `at`; returns its uncompressed wire form and the offset after it, or null. */
 function readName(buf: Buffer, at: number): { name: Buffer; end: number } | null {
+  // Without pointers (a question always is, in practice) the name is a view of the reply.
+  const plainEnd = skipName(buf, at);
+  if (plainEnd < 0) return null;
+  if (buf[plainEnd - 1] === 0 && !hasPointer(buf, at, plainEnd)) return { name: buf.subarray(at, plainEnd), end: plainEnd };
   const parts: Buffer[] = [];
   let end = -1;
   let hops = 0;
@@ -140,6 +160,38 @@ function readName(buf: Buffer, at: number): { name: Buffer; end: number } | null
     total += 1 + len;
     if (total > 255) return null;
     parts.push(buf.subarray(at, at + 1 + len));
+    at += 1 + len;
+  }
+}
+
+/** Whether the name at [at, end) ends in a pointer (its last two octets are one). */
+function hasPointer(buf: Buffer, at: number, end: number): boolean {
+  while (at < end - 1) at += 1 + buf[at]!;
+  return at !== end - 1;
+}
+
+/**
+ * The offset after the name at `at` (after its root octet, or after its first pointer),
+ * or -1 when readName would fail on it; pointers are followed to check, nothing is built.
+ */
+function skipName(buf: Buffer, at: number): number {
+  let end = -1;
+  let hops = 0;
+  let total = 0;
+  for (;;) {
+    if (at >= buf.length) return -1;
+    const len = buf[at]!;
+    if ((len & 0xc0) === 0xc0) {
+      if (at + 1 >= buf.length || ++hops > 32) return -1;
+      if (end < 0) end = at + 2;
+      at = ((len & 0x3f) << 8) | buf[at + 1]!;
+      continue;
+    }
+    if (len & 0xc0) return -1;
+    if (len === 0) return end < 0 ? at + 1 : end;
+    if (at + 1 + len > buf.length) return -1;
+    total += 1 + len;
+    if (total > 255) return -1;
     at += 1 + len;
   }
 }
@@ -193,14 +245,15 @@ export function readReplyEdns(buf: Buffer, head: ReplyHead): ReplyEdns | null {
   const count = buf.readUInt16BE(6) + buf.readUInt16BE(8) + buf.readUInt16BE(10);
   const firstAdditional = buf.readUInt16BE(6) + buf.readUInt16BE(8);
   for (let i = 0; i < count; i++) {
-    const n = readName(buf, at);
-    if (!n || n.end + 10 > buf.length) return null;
-    const type = buf.readUInt16BE(n.end);
-    const rdlen = buf.readUInt16BE(n.end + 8);
-    const rdata = n.end + 10;
+    // Owners are only stepped over: the full decoder reads them once the reply is accepted.
+    const ownerEnd = skipName(buf, at);
+    if (ownerEnd < 0 || ownerEnd + 10 > buf.length) return null;
+    const type = buf.readUInt16BE(ownerEnd);
+    const rdlen = buf.readUInt16BE(ownerEnd + 8);
+    const rdata = ownerEnd + 10;
     if (rdata + rdlen > buf.length) return null;
     if (i >= firstAdditional && type === OPT) {
-      const ext = buf[n.end + 4]!;
+      const ext = buf[ownerEnd + 4]!;
       const out: ReplyEdns = { opt: true, extendedRcode: (ext << 4) | head.rcode };
       for (let o = rdata; o + 4 <= rdata + rdlen; ) {
         const code = buf.readUInt16BE(o);

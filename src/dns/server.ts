@@ -1,6 +1,8 @@
 import { createSocket, type Socket } from 'node:dgram';
+import { lookup as dnsLookup } from 'node:dns';
 import { createServer, isIP, type Server as TcpServer, type Socket as TcpSocket } from 'node:net';
 import type { Authority } from './authority.js';
+import { UdpAnswers } from './udp-answers.js';
 import { decodeMessage, encodeBareResponse, encodeResponse, RCODE, type Message, type ResponseSpec } from './codec.js';
 
 export interface ServerOptions {
@@ -56,8 +58,14 @@ const CACHE_ENTRIES = 20_000;
 export async function startServer(initial: Authority, opts: ServerOptions): Promise<RunningServer> {
   let authority = initial;
   let cache = new Map<string, Buffer>();
+  /** UDP answers by the raw query's key (udp-answers.ts): a hit never decodes the query. */
+  const udpAnswers = new UdpAnswers(CACHE_ENTRIES, UDP_AMPLIFICATION);
   const limits: TcpLimits = { ...TCP_DEFAULTS, ...opts.tcp };
   const family = isIP(opts.host) === 6 ? 'udp6' : 'udp4';
+
+  const fast = !opts.onQuery;
+  /** answers respond() cached (so cacheable): only these may enter udpCache */
+  const cachedAnswers = new WeakSet<Buffer>();
 
   const build = (q: Message, transport: 'udp' | 'tcp', limit: number): Buffer => {
     let spec: ResponseSpec;
@@ -110,6 +118,7 @@ export async function startServer(initial: Authority, opts: ServerOptions): Prom
         if (cacheable) {
           if (cache.size >= CACHE_ENTRIES) cache.clear();
           cache.set(key, out);
+          cachedAnswers.add(out);
         }
       }
       opts.onQuery?.(q, rcode, transport);
@@ -190,10 +199,20 @@ export async function startServer(initial: Authority, opts: ServerOptions): Prom
   let tcp: TcpServer | undefined;
   let port = opts.port;
   for (let attempt = 0; ; attempt++) {
-    const u = createSocket({ type: family, reuseAddr: false, ...(opts.reusePort ? { reusePort: true } : {}) } as Parameters<typeof createSocket>[0]);
+    const u = createSocket({ type: family, reuseAddr: false, lookup: literalLookup, ...(opts.reusePort ? { reusePort: true } : {}) } as Parameters<typeof createSocket>[0]);
+    // The hot path. A query of the plain shape (udp-answers.ts) whose answer is cached costs one
+    // copy: the cached answer with the query's ID and question octets (their case, 0x20)
+    // patched in. Everything else, and every first query of its kind, goes through respond().
+    // With onQuery set every query is decoded, since the callback wants the Message.
     u.on('message', (buf, rinfo) => {
-      const out = respond(buf, 'udp');
-      if (out) u.send(out, rinfo.port, rinfo.address);
+      let out = fast ? udpAnswers.answer(buf) : undefined;
+      if (!out) {
+        const built = respond(buf, 'udp');
+        if (!built) return;
+        if (fast && cachedAnswers.has(built)) udpAnswers.store(buf, built);
+        out = built;
+      }
+      u.send(out, rinfo.port, rinfo.address);
     });
     await new Promise<void>((resolve, reject) => {
       u.once('error', reject);
@@ -233,6 +252,7 @@ export async function startServer(initial: Authority, opts: ServerOptions): Prom
     swap(next) {
       authority = next;
       cache = new Map();
+      udpAnswers.clear();
     },
     tcpConnections: () => sockets.size,
     close: () =>
@@ -241,6 +261,16 @@ export async function startServer(initial: Authority, opts: ServerOptions): Prom
         udp!.close(() => tcp!.close(() => resolve()));
       }),
   };
+}
+
+/**
+ * Replies go to the address the query came from, always a numeric IP: answered at once,
+ * not through dns.lookup (which defers every send to the next tick).
+ */
+function literalLookup(address: string, family: unknown, callback: (err: Error | null, address: string, family: number) => void): void {
+  const v = isIP(address);
+  if (v) callback(null, address, v);
+  else dnsLookup(address, family as number, callback as never);
 }
 
 /** End of the (single) question section of a query, or 0 when it does not parse simply. */

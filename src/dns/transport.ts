@@ -69,8 +69,20 @@ export class DnsQueryError extends Error {
   }
 }
 
+/** IP version of an address (0: not one), remembered: it is asked several times per query. */
+const families = new Map<string, number>();
+function ipFamily(host: string): number {
+  let v = families.get(host);
+  if (v === undefined) {
+    v = isIP(host);
+    if (families.size >= 1000) families.clear();
+    families.set(host, v);
+  }
+  return v;
+}
+
 export function serverLabel(s: Server): string {
-  return isIP(s.host) === 6 ? `[${s.host}]:${s.port}` : `${s.host}:${s.port}`;
+  return ipFamily(s.host) === 6 ? `[${s.host}]:${s.port}` : `${s.host}:${s.port}`;
 }
 
 export const DEFAULT_EDNS_SIZE = 1232; // the DNS flag day 2020 size: no IP fragmentation
@@ -145,7 +157,7 @@ class Channel {
     readonly pool: ChannelPool,
     readonly server: Server,
   ) {
-    this.socket = createSocket(isIP(server.host) === 6 ? 'udp6' : 'udp4');
+    this.socket = createSocket({ type: ipFamily(server.host) === 6 ? 'udp6' : 'udp4', lookup: literalLookup });
     this.socket.unref();
     this.socket.on('message', (buf) => this.receive(buf));
     this.socket.on('error', (err: NodeJS.ErrnoException) => {
@@ -161,6 +173,14 @@ class Channel {
       for (const p of this.queue) this.socket.send(p);
       this.queue = [];
     });
+    // With a literal address the bind and connect are done by now (no lookup to wait for):
+    // sends need not wait for the 'connect' event on the next tick.
+    try {
+      this.socket.remoteAddress();
+      this.connected = true;
+    } catch {
+      // still connecting: sends queue until the callback above
+    }
   }
 
   private queries(): Set<PendingQuery> {
@@ -242,8 +262,18 @@ class ChannelPool {
 
 const pool = new ChannelPool();
 
+/**
+ * The sockets' lookup: servers are IP addresses (query() refuses anything else), so the
+ * address is its own answer, at once (dns.lookup would defer each bind and connect a tick).
+ */
+function literalLookup(address: string, family: unknown, callback: (err: Error | null, address: string, family: number) => void): void {
+  const v = ipFamily(address);
+  if (v) callback(null, address, v);
+  else callback(Object.assign(new Error(`${address} is not an IP address`), { code: 'EINVAL' }), address, 0);
+}
+
 export async function query(server: Server, qname: string, qtype: string, opts: QueryOptions): Promise<Answer> {
-  const family = isIP(server.host);
+  const family = ipFamily(server.host);
   if (family === 0) throw new DnsQueryError('unreachable', server, `${server.host} is not an IP address`);
   const type = TYPE[qtype];
   if (type === undefined) throw new Error(`unknown query type ${qtype}`);
