@@ -37,6 +37,15 @@ const DECIMAL = /^(?:0|[1-9][0-9]*)$/;
 // Characters a plain scalar may not start with here (YAML indicators, and '-' for safety).
 const INDICATOR = /[-?:,[\]{}#&*!|>'"%@`]/;
 
+/**
+ * Whether a key is the same string to the yaml package: not one its core schema reads as
+ * another type (`null:`, `True:` — a key "" or "true" there, and a duplicate of `true:`),
+ * not one it refuses (a plain key over 1,024 characters), not `__proto__`.
+ */
+function stringKey(key: string): boolean {
+  return key.length <= 1024 && key !== '__proto__' && !BOOL.test(key) && !OTHER_TAGS[0]!.test(key);
+}
+
 interface Line {
   indent: number;
   /** offset of the first character after the indentation */
@@ -106,7 +115,7 @@ class Reader {
       if (this.text[p] !== ':') notPlain();
       p++;
       // Duplicate keys are the yaml package's error to report; a key like __proto__ its to handle.
-      if (seen.has(key!) || key === '__proto__') notPlain();
+      if (seen.has(key!) || !stringKey(key!)) notPlain();
       seen.add(key!);
       const rest = this.skipSpaces(p, line.end);
       let value: { node: PlainNode; data: unknown };
@@ -210,7 +219,7 @@ class Reader {
     for (;;) {
       const key = KEY.exec(this.text.slice(q, end))?.[0];
       if (!key || this.text[q + key.length] !== ':' || this.text[q + key.length + 1] !== ' ') notPlain();
-      if (Object.hasOwn(data, key!) || key === '__proto__') notPlain();
+      if (Object.hasOwn(data, key!) || !stringKey(key!)) notPlain();
       const v = this.inline(this.skipSpaces(q + key!.length + 1, end), end, true);
       pairs.push({ key: key!, keyStart: q, value: v.node });
       data[key!] = v.data;

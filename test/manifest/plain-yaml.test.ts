@@ -117,6 +117,13 @@ describe('the plain YAML reader', () => {
     }
   });
 
+  it('leaves to the yaml package the keys its core schema does not read as the same string: null, booleans, over 1,024 characters', () => {
+    for (const text of ['null: 1\n', 'Null: 1\n', 'NULL: 1\n', 'True: 1\n', 'TRUE: 1\n', 'false: 1\n', 'true: 1\nTrue: 2\n', 'a: { null: 1 }\n', `k${'x'.repeat(1024)}: 1\n`]) {
+      assert.equal(readPlainYaml(text), undefined, text.slice(0, 40));
+    }
+    for (const text of ['nullable: 1\n', 'true2: 1\n', `k${'x'.repeat(1023)}: 1\n`]) assert.ok(agreesWithYaml(text), text.slice(0, 40));
+  });
+
   it('agrees with the yaml package on generated manifests in every style it reads', () => {
     let read = 0;
     fc.assert(
