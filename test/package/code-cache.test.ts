@@ -76,28 +76,12 @@ describe('the bundle’s code cache', () => {
   it('is read and accepted by this Node when srvctl validates a manifest', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'srvctl-code-cache-'));
     try {
-      const hook = join(dir, 'hook.cjs');
-      const out = join(dir, 'scripts.json');
-      writeFileSync(
-        hook,
-        `const vm = require('node:vm');
-const fs = require('node:fs');
-const seen = [];
-vm.Script = class extends vm.Script {
-  constructor(code, options) {
-    super(code, options);
-    seen.push({ filename: options && options.filename, cached: !!(options && options.cachedData), rejected: this.cachedDataRejected });
-  }
-};
-process.on('exit', () => fs.writeFileSync(${JSON.stringify(out)}, JSON.stringify(seen)));
-`,
-      );
+      const { hook, seen } = watchScripts(dir);
       const r = await run(process.execPath, ['-r', hook, CLI, 'validate', join(FIXTURES, 'cluster.yaml'), '--json']);
       assert.equal(r.code, 0, r.stderr);
       assert.equal(JSON.parse(r.stdout).valid, true);
-      const scripts = JSON.parse(readFileSync(out, 'utf8')) as { filename: string; cached: boolean; rejected: boolean }[];
-      const app = scripts.filter((s) => s.filename?.endsWith('app.cjs'));
-      assert.equal(app.length, 1, JSON.stringify(scripts));
+      const app = seen();
+      assert.equal(app.length, 1, JSON.stringify(app));
       assert.deepEqual(app.map(({ cached, rejected }) => ({ cached, rejected })), [{ cached: true, rejected: false }]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
