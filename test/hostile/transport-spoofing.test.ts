@@ -54,11 +54,13 @@ describe('hostile peers: forged replies do not poison a lookup', function () {
     const udp = await fakeUdp((q, from, n, server) => {
       if (n > 0) return [replyTo(q, { rdata: GENUINE })];
       // Every possible ID, in bursts small enough for the socket buffer (sender and receiver
-      // share this event loop), then the genuine reply.
-      let id = 0;
+      // share this event loop), then the genuine reply. The query's own ID comes last: that
+      // forgery (right ID, wrong case) sends the lookup to TCP, so sent early it would end
+      // the flood after as many replies as the ID's value.
+      let k = 0;
       const burst = () => {
-        for (let i = 0; i < 64 && id < 65536; i++, id++) server.send(replyTo(q, { id, qname: lower(q), rdata: FORGED }), from);
-        if (id < 65536) setImmediate(burst);
+        for (let i = 0; i < 64 && k < 65536; i++, k++) server.send(replyTo(q, { id: (q.id + 1 + k) & 0xffff, qname: lower(q), rdata: FORGED }), from);
+        if (k < 65536) setImmediate(burst);
         else setTimeout(() => server.send(replyTo(q, { rdata: GENUINE }), from), 20);
       };
       burst();
