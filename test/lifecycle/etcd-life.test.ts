@@ -208,7 +208,8 @@ verify: { wait: 20s, timeout: 1s }
     assert.equal(doc.plan.summary.adopt, 9);
     assert.equal(doc.plan.summary.create, 0);
     for (const n of [N1, N2, N3]) this.start(n, join(this.bed.dir, 'env-0'));
-    const boot = await this.waitFor('a 3-member cluster', (ms) => ms.length === 3 && ms.every((m) => m.name));
+    // node1..node3 by name: the steps below address them so (a list of three named members is not enough)
+    const boot = await this.waitFor('a 3-member cluster of node1, node2 and node3', (ms) => ms.length === 3 && [N1, N2, N3].every((n) => ms.some((m) => m.name === n.name)));
     assert.equal(boot.clusterId, doc.prediction.cluster.formed.clusterId, 'the cluster ID srvctl predicted on served DNS');
     await this.assertAgree('bootstrap');
 
