@@ -42,6 +42,13 @@ function replay(specs: UpdateSpec[], initial: readonly Rec[]): Map<string, Set<s
   return state;
 }
 
+/** The records as a provider's read snapshot holds them: by RRset. */
+function rrsetsOf(records: readonly Rec[]): Map<string, Rec[]> {
+  const sets = new Map<string, Rec[]>();
+  for (const r of records) sets.set(rrsetKey(r), [...(sets.get(rrsetKey(r)) ?? []), r]);
+  return sets;
+}
+
 describe('rfc2136 UPDATE steps and their split into messages', () => {
   it('orders a member replacement: new address, old SRV removed, new SRV added, old address removed; each record with its marker', () => {
     const m = manifest([1, 2, 4]);
@@ -83,8 +90,7 @@ describe('rfc2136 UPDATE steps and their split into messages', () => {
     const before = applied(range(1, 300));
     const m = manifest(range(1, 100));
     const plan = diff(desiredRecords(m), before, m.cluster, m.provider.zone);
-    const snapshot = new Map<string, Rec[]>();
-    for (const r of before) snapshot.set(rrsetKey(r), [...(snapshot.get(rrsetKey(r)) ?? []), r]);
+    const snapshot = rrsetsOf(before);
     const specs = splitUpdate('example.com', orderedSteps(plan), (k) => snapshot.get(k) ?? []);
     assert.ok(specs.length >= 2);
     for (const s of specs) assert.ok(encodeUpdate(1, s).length <= 65_535 - 1_024);
@@ -98,8 +104,7 @@ describe('rfc2136 UPDATE steps and their split into messages', () => {
     const before = applied(range(1, 300));
     const m = manifest(range(1, 301));
     const plan = diff(desiredRecords(m), before, m.cluster, m.provider.zone);
-    const snapshot = new Map<string, Rec[]>();
-    for (const r of before) snapshot.set(rrsetKey(r), [...(snapshot.get(rrsetKey(r)) ?? []), r]);
+    const snapshot = rrsetsOf(before);
     assert.throws(() => splitUpdate('example.com', orderedSteps(plan), (k) => snapshot.get(k) ?? [], undefined, 8_000), (e: unknown) => e instanceof UpdateTooLarge && /over the 8000-octet budget/.test(e.message));
   });
 });
